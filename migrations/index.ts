@@ -1,0 +1,7 @@
+/** The ordered, static list of migrations: tsc output, tsx and vitest all see the same set. */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};

@@ -1,0 +1,75 @@
+/**
+ * The application as a plugin tree, registered by hand in load order so this one screen lists the whole API.
+ * It never listens: server.ts does, and tests inject. Whoever opens a resource closes it.
+ */
+import fastify, { type FastifyInstance } from 'fastify';
+import type { AnySchema } from 'ajv';
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { Keyring } from './keys/keyring.js';
+import type { SecretBox } from './keys/master-key.js';
+import auth from './plugins/auth.js';
+import openapi from './plugins/openapi.js';
+import problemDetails from './plugins/problem-details.js';
+import { installValidators } from './plugins/validation.js';
+import achievementRoutes from './routes/achievements.js';
+import credentialRoutes from './routes/credentials.js';
+import healthRoutes from './routes/health.js';
+import issuerRoutes from './routes/issuers.js';
+import problemRoutes from './routes/problems.js';
+import verifyRoutes from './routes/verify.js';
+import { sharedSchemas } from './schemas/index.js';
+import { createServices, type Services } from './services/index.js';
+
+export interface AppDeps {
+  readonly config: Pick<Config, 'publicUrl' | 'allowPrivateFetch' | 'fetchTimeoutMs' | 'fetchMaxBytes' | 'bodyLimitBytes'>;
+  readonly db: Kysely<Database>;
+  readonly keyring: Keyring;
+  readonly box: SecretBox;
+  readonly logger: Logger | false;
+  readonly clock?: () => Date;
+}
+
+const JSON_TYPES = ['application/ld+json', 'application/vc+ld+json', 'application/vc'];
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { services: Services }> {
+  const { config } = deps;
+  const app = fastify({
+    loggerInstance: deps.logger === false ? undefined : deps.logger,
+    logger: deps.logger === false ? false : undefined,
+    bodyLimit: config.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+
+  installValidators(app, sharedSchemas as unknown as AnySchema[]);
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  // Only JSON is accepted; text bodies are a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+  // JSON-LD media types are JSON: parse them with the same (prototype-poisoning-safe) parser.
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  const services = createServices({ db: deps.db, keyring: deps.keyring, box: deps.box, config, clock: deps.clock });
+
+  await app.register(problemDetails, { publicUrl: config.publicUrl });
+  await app.register(openapi, { publicUrl: config.publicUrl, version: '0.1.0' });
+  await app.register(auth, { findApiKey: services.issuers.findApiKey });
+
+  await app.register(healthRoutes, { ping: async () => void (await sql`select 1`.execute(deps.db)) });
+  await app.register(problemRoutes, { prefix: '/problems' });
+  await app.register(issuerRoutes, { prefix: '/issuers', services });
+  await app.register(achievementRoutes, { prefix: '/achievements', services });
+  await app.register(verifyRoutes, { prefix: '/credentials', services });
+  await app.register(credentialRoutes, { prefix: '/credentials', services });
+
+  return Object.assign(app, { services });
+}

@@ -1,0 +1,127 @@
+/**
+ * Admin commands over the same services and database as the server. With the embedded database only one
+ * process may open it, so stop the server first (the CLI says so if it is running).
+ *
+ *   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--proof eddsa-rdfc-2022|Ed25519Signature2020] [--json]
+ *   npm run cli -- issuer list [--json]
+ *   npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--json]
+ *   npm run cli -- apikey list --issuer <issuerId> [--json]
+ *   npm run cli -- apikey revoke <apiKeyId>
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { openRuntime } from './runtime.js';
+import { createIssuerService } from './services/issuers.js';
+
+const USAGE = `Usage:
+  npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>] [--proof eddsa-rdfc-2022|Ed25519Signature2020] [--json]
+  npm run cli -- issuer list [--json]
+  npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--json]
+  npm run cli -- apikey list --issuer <issuerId> [--json]
+  npm run cli -- apikey revoke <apiKeyId>`;
+
+class UsageError extends Error {}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      did: { type: 'string' },
+      url: { type: 'string' },
+      email: { type: 'string' },
+      description: { type: 'string' },
+      proof: { type: 'string' },
+      issuer: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [resource, action, target] = positionals;
+  if (values.help || resource === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
+  const config = loadConfig();
+  const runtime = await openRuntime(config, createLogger({ logLevel: 'warn' }, process.stderr));
+  const issuers = createIssuerService({ db: runtime.database.db, keyring: runtime.keyring, publicUrl: config.publicUrl, clock: () => new Date() });
+  const print = (json: unknown, text: string) => process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
+  try {
+    switch (`${resource} ${action ?? ''}`) {
+      case 'issuer create': {
+        if (!values.name) throw new UsageError('issuer create needs --name');
+        if (values.did !== undefined && values.did !== 'web' && values.did !== 'key') throw new UsageError('--did must be web or key');
+        if (values.proof !== undefined && values.proof !== 'eddsa-rdfc-2022' && values.proof !== 'Ed25519Signature2020') {
+          throw new UsageError('--proof must be eddsa-rdfc-2022 or Ed25519Signature2020');
+        }
+        for (const [flag, value] of [['--url', values.url]] as const) {
+          if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) throw new UsageError(`${flag} must be an http(s) URL`);
+        }
+        const { issuer, apiKey } = await issuers.createIssuer({
+          name: values.name,
+          didMethod: values.did as 'web' | 'key' | undefined,
+          url: values.url,
+          email: values.email,
+          description: values.description,
+          proofType: values.proof as 'eddsa-rdfc-2022' | 'Ed25519Signature2020' | undefined,
+        });
+        print(
+          { issuerId: issuer.id, did: issuer.did, apiKey: apiKey.apiKey, apiKeyId: apiKey.id },
+          `Issuer ${issuer.name}\n  id:      ${issuer.id}\n  did:     ${issuer.did}\n  API key: ${apiKey.apiKey}\n(The API key is shown once; store it now.)`,
+        );
+        break;
+      }
+      case 'issuer list': {
+        const rows = await issuers.listIssuers();
+        print(
+          rows.map((r) => ({ issuerId: r.id, did: r.did, name: r.name, createdAt: r.created_at })),
+          rows.map((r) => `${r.id}  ${r.did}  ${r.name}`).join('\n') || '(no issuers)',
+        );
+        break;
+      }
+      case 'apikey create': {
+        if (!values.issuer) throw new UsageError('apikey create needs --issuer <issuerId>');
+        await issuers.getIssuer(values.issuer).catch(() => {
+          throw new UsageError(`No issuer ${values.issuer}`);
+        });
+        const key = await issuers.createApiKey(values.issuer, values.name ?? 'cli');
+        print({ apiKeyId: key.id, issuerId: key.issuerId, apiKey: key.apiKey }, `API key ${key.id} for issuer ${key.issuerId}:\n  ${key.apiKey}\n(Shown once; store it now.)`);
+        break;
+      }
+      case 'apikey list': {
+        if (!values.issuer) throw new UsageError('apikey list needs --issuer <issuerId>');
+        const keys = await issuers.listApiKeys(values.issuer);
+        print(
+          keys.map((k) => ({ apiKeyId: k.id, name: k.name, createdAt: k.created_at, lastUsedAt: k.last_used_at, revokedAt: k.revoked_at })),
+          keys.map((k) => `${k.id}  ${k.name}  created ${k.created_at.toISOString()}${k.revoked_at ? '  REVOKED' : ''}`).join('\n') || '(no keys)',
+        );
+        break;
+      }
+      case 'apikey revoke': {
+        if (!target) throw new UsageError('apikey revoke needs the API key id');
+        const revoked = await issuers.revokeApiKey(target);
+        if (!revoked) throw new UsageError(`No live API key ${target}`);
+        print({ apiKeyId: target, revoked: true }, `Revoked API key ${target}`);
+        break;
+      }
+      default:
+        throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
+    }
+  } finally {
+    await runtime.database.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) fail(`${error.message}\n\n${USAGE}`, 64);
+  if (error instanceof ConfigError) fail(error.message, 78);
+  fail(`Error: ${(error as Error).message}`, 1);
+});

@@ -1,0 +1,157 @@
+/**
+ * Configuration: environment variables → one frozen, typed Config. No other file reads `process.env`.
+ * Every problem is collected and reported at once, so a misconfigured deployment fails on its first start
+ * with the full list instead of one error per attempt.
+ */
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Unset: the embedded PGlite database under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Base of every URL put in a credential, without a trailing slash. */
+  readonly publicUrl: string;
+  readonly logLevel: LogLevel;
+  readonly allowPrivateFetch: boolean;
+  /** Base64 of 32 bytes; unset with an embedded database: generated once into `dataDir/master.key`. */
+  readonly masterKey: string | undefined;
+  readonly masterKeyFile: string | undefined;
+  /** Create the demo issuer on first start (default: on for the embedded database, off otherwise). */
+  readonly seedDemo: boolean;
+  readonly bodyLimitBytes: number;
+  readonly fetchTimeoutMs: number;
+  readonly fetchMaxBytes: number;
+}
+
+interface VariableSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly default?: string;
+}
+
+/** Every variable the service reads, with its description; the README's configuration table lists the same. */
+export const variables: readonly VariableSpec[] = [
+  { name: 'PORT', description: 'TCP port to listen on.', default: '3000' },
+  { name: 'HOST', description: 'Interface to bind (0.0.0.0 in containers).', default: '127.0.0.1' },
+  {
+    name: 'DATABASE_URL',
+    description: 'PostgreSQL connection string. Unset: an embedded PGlite database in DATA_DIR (one process at a time).',
+  },
+  { name: 'DATA_DIR', description: 'Directory of the embedded database and its generated master key.', default: './data' },
+  {
+    name: 'PUBLIC_URL',
+    description: 'Public base URL put in every credential, DID and status URL (https in production).',
+    default: 'http://localhost:$PORT',
+  },
+  { name: 'LOG_LEVEL', description: 'pino level: fatal, error, warn, info, debug, trace or silent.', default: 'info' },
+  {
+    name: 'ALLOW_PRIVATE_FETCH',
+    description: 'true lets the verifier fetch DID documents and status lists from private or loopback addresses (development and tests only).',
+    default: 'false',
+  },
+  {
+    name: 'MASTER_KEY',
+    description: 'Base64 of 32 random bytes that encrypts issuer signing keys at rest. Required with DATABASE_URL unless MASTER_KEY_FILE is set.',
+  },
+  { name: 'MASTER_KEY_FILE', description: 'Path of a file holding MASTER_KEY (for container secrets).' },
+  {
+    name: 'SEED_DEMO',
+    description: 'true creates a demo issuer and API key on first start.',
+    default: 'true with the embedded database, else false',
+  },
+  { name: 'BODY_LIMIT_BYTES', description: 'Largest accepted request body.', default: '262144' },
+  { name: 'FETCH_TIMEOUT_MS', description: 'Timeout of each outbound fetch made while verifying.', default: '5000' },
+  { name: 'FETCH_MAX_BYTES', description: 'Largest response accepted from an outbound fetch.', default: '1048576' },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Reads and validates the environment.
+ * @throws {ConfigError} listing every invalid variable.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  };
+
+  const port = integer('PORT', 3000, 0, 65535);
+  const host = read('HOST') ?? '127.0.0.1';
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const dataDir = path.resolve(read('DATA_DIR') ?? './data');
+
+  let publicUrl = read('PUBLIC_URL') ?? `http://localhost:${port}`;
+  try {
+    const url = new URL(publicUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('protocol');
+    if (url.search !== '' || url.hash !== '') throw new Error('query');
+    publicUrl = url.href.replace(/\/+$/, '');
+  } catch {
+    problems.push(`PUBLIC_URL must be an absolute http(s) URL without query or fragment, got "${publicUrl}"`);
+  }
+
+  const logLevel = (read('LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+
+  const masterKey = read('MASTER_KEY');
+  const masterKeyFile = read('MASTER_KEY_FILE');
+  if (masterKey !== undefined && Buffer.from(masterKey, 'base64').length !== 32) {
+    problems.push('MASTER_KEY must be base64 of exactly 32 bytes (openssl rand -base64 32)');
+  }
+  if (masterKey !== undefined && masterKeyFile !== undefined) problems.push('set MASTER_KEY or MASTER_KEY_FILE, not both');
+  if (databaseUrl !== undefined && masterKey === undefined && masterKeyFile === undefined) {
+    problems.push('MASTER_KEY or MASTER_KEY_FILE is required with DATABASE_URL (see keys.example)');
+  }
+
+  const config: Config = {
+    port,
+    host,
+    databaseUrl,
+    dataDir,
+    publicUrl,
+    logLevel,
+    allowPrivateFetch: boolean('ALLOW_PRIVATE_FETCH', false),
+    masterKey,
+    masterKeyFile: masterKeyFile === undefined ? undefined : path.resolve(masterKeyFile),
+    seedDemo: boolean('SEED_DEMO', databaseUrl === undefined),
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 262_144, 1024, 16 * 1024 * 1024),
+    fetchTimeoutMs: integer('FETCH_TIMEOUT_MS', 5000, 100, 60_000),
+    fetchMaxBytes: integer('FETCH_MAX_BYTES', 1_048_576, 1024, 64 * 1024 * 1024),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,35 @@
+/**
+ * Proof suites for signing and verifying. Signing uses one suite chosen per issuer or request; verifying
+ * accepts both so credentials from older issuers and wallets verify.
+ */
+import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
+import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import type { ProofType } from '../schemas/issue-request.js';
+
+export const ED25519_2020_CONTEXT = 'https://w3id.org/security/suites/ed25519-2020/v1';
+export const DATA_INTEGRITY_V2_CONTEXT = 'https://w3id.org/security/data-integrity/v2';
+
+export interface SuiteSigner {
+  readonly id: string;
+  readonly algorithm: string;
+  sign(options: { data: Uint8Array }): Promise<Uint8Array>;
+}
+
+/** A suite that signs with `signer`; `date` becomes `proof.created`. */
+export function createSigningSuite(options: { proofType: ProofType; signer: SuiteSigner; date: Date }): unknown {
+  const { proofType, signer, date } = options;
+  if (proofType === 'eddsa-rdfc-2022') return new DataIntegrityProof({ signer, cryptosuite: eddsaRdfc2022, date });
+  if (proofType === 'Ed25519Signature2020') return new Ed25519Signature2020({ signer, date });
+  throw new TypeError(`Unsupported proofType: ${String(proofType)}`);
+}
+
+/** Every suite the verifier accepts. */
+export function createVerifyingSuites(): unknown[] {
+  return [new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), new Ed25519Signature2020()];
+}
+
+/** Contexts a document must carry for a proof type, beyond its own. */
+export function contextsForProof(proofType: ProofType): readonly string[] {
+  return proofType === 'Ed25519Signature2020' ? [ED25519_2020_CONTEXT] : [];
+}

@@ -1,0 +1,107 @@
+/** Table types for kysely. Column names are snake_case as in SQL; services map rows to camelCase values. */
+import type { ColumnType, Insertable, Selectable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface IssuersTable {
+  id: string;
+  did: string;
+  did_method: 'web' | 'key';
+  name: string;
+  url: string | null;
+  email: string | null;
+  description: string | null;
+  image_url: string | null;
+  /** OB3 Profile JSON of the parent organisation, or null. */
+  parent_org_json: string | null;
+  default_proof_type: 'eddsa-rdfc-2022' | 'Ed25519Signature2020';
+  created_at: CreatedAt;
+}
+
+export interface IssuerKeysTable {
+  id: string;
+  issuer_id: string;
+  /** Verification method id (absolute DID URL). */
+  verification_method: string;
+  public_key_multibase: string;
+  /** AES-256-GCM envelope of the secret key multibase, see keys/keyring.ts. */
+  secret_key_envelope: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  issuer_id: string;
+  name: string;
+  /** SHA-256 of the secret part; the secret itself is shown once and never stored. */
+  secret_hash: string;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AchievementsTable {
+  id: string;
+  issuer_id: string;
+  latest_version: number;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AchievementVersionsTable {
+  achievement_id: string;
+  version: number;
+  /** The OB3 Achievement JSON exactly as published; immutable. */
+  achievement_json: string;
+  /** The request that created this version, for editing into the next one. */
+  definition_json: string;
+  created_at: CreatedAt;
+}
+
+export interface CredentialsTable {
+  id: string;
+  /** The credential's `id` URL. */
+  credential_url: string;
+  issuer_id: string;
+  achievement_id: string;
+  achievement_version: number;
+  /** HMAC of the normalised recipient identifier: lets the service find an earner's credentials, reveals nothing alone. */
+  recipient_lookup_hash: string;
+  api_key_id: string | null;
+  idempotency_key: string | null;
+  /** SHA-256 of the canonical issue request, to refuse a reused idempotency key with another body. */
+  request_hash: string;
+  proof_type: string;
+  /** The signed credential text, byte for byte as returned (text, never jsonb: jsonb reorders keys). */
+  signed_json: string;
+  valid_from: Timestamp;
+  valid_until: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  issuers: IssuersTable;
+  issuer_keys: IssuerKeysTable;
+  api_keys: ApiKeysTable;
+  achievements: AchievementsTable;
+  achievement_versions: AchievementVersionsTable;
+  credentials: CredentialsTable;
+}
+
+export type IssuerRow = Selectable<IssuersTable>;
+export type NewIssuerRow = Insertable<IssuersTable>;
+export type IssuerKeyRow = Selectable<IssuerKeysTable>;
+export type NewIssuerKeyRow = Insertable<IssuerKeysTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type NewApiKeyRow = Insertable<ApiKeysTable>;
+export type AchievementRow = Selectable<AchievementsTable>;
+export type AchievementVersionRow = Selectable<AchievementVersionsTable>;
+export type CredentialRow = Selectable<CredentialsTable>;
+export type NewCredentialRow = Insertable<CredentialsTable>;

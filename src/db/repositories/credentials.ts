@@ -1,0 +1,21 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { CredentialRow, Database, NewCredentialRow } from '../database.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertCredential(db: Db, row: NewCredentialRow): Promise<void> {
+  await db.insertInto('credentials').values(row).execute();
+}
+
+export async function findCredential(db: Db, id: string): Promise<CredentialRow | undefined> {
+  return db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findByIdempotencyKey(db: Db, issuerId: string, key: string): Promise<CredentialRow | undefined> {
+  return db.selectFrom('credentials').selectAll().where('issuer_id', '=', issuerId).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+export async function countCredentials(db: Db): Promise<number> {
+  const row = await db.selectFrom('credentials').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

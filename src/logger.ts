@@ -1,0 +1,35 @@
+/**
+ * pino, one JSON line per event; pretty only on a terminal. Redaction is the second line of defence: request
+ * logs carry method, url, status and request id, never bodies; keys and recipients are never logged on purpose.
+ */
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+
+export const redactPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.apiKey',
+  '*.secretKeyMultibase',
+  '*.secretKeyEnvelope',
+  '*.privateKey',
+  '*.masterKey',
+  '*.recipient',
+  '*.identity',
+];
+
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
+  const options = {
+    level: config.logLevel,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string; id: string; headers?: Record<string, string> }) => ({
+        method: req.method,
+        url: req.url,
+        userAgent: req.headers?.['user-agent'],
+      }),
+    },
+  };
+  if (destination !== undefined) return pino(options, destination);
+  if (process.stdout.isTTY) return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } });
+  return pino(options);
+}

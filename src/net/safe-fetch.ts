@@ -1,0 +1,106 @@
+/**
+ * The only outbound HTTP this service makes: fetching JSON a verification needs (did:web documents, status
+ * lists). It refuses non-http(s) URLs, private, loopback, link-local and other special addresses (unless
+ * allowed), checks the address actually connected to (no DNS rebinding between check and connect), follows
+ * no redirects, and bounds time and size.
+ */
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+export interface SafeFetchOptions {
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly allowPrivate: boolean;
+  readonly accept?: string;
+}
+
+export class FetchRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FetchRefusedError';
+  }
+}
+
+const blocked = new net.BlockList();
+for (const [address, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) {
+  blocked.addSubnet(address, prefix, 'ipv4');
+}
+for (const [address, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96]] as const) {
+  blocked.addSubnet(address, prefix, 'ipv6');
+}
+
+/** Whether an IP address is private, loopback or otherwise not a public internet address. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return blocked.check(mapped[1]!, 'ipv4');
+  const family = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) ? 'ipv6' : undefined;
+  return family === undefined ? true : blocked.check(address, family);
+}
+
+/**
+ * GETs `url` and parses JSON.
+ * @throws {FetchRefusedError} for a refused address or scheme; {Error} for HTTP errors, timeouts, oversize or bad JSON.
+ */
+export async function fetchJson(url: string, options: SafeFetchOptions): Promise<unknown> {
+  const target = new URL(url);
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new FetchRefusedError(`Refusing to fetch ${target.protocol} URL`);
+  if (target.username !== '' || target.password !== '') throw new FetchRefusedError('Refusing to fetch a URL with credentials');
+  const client = target.protocol === 'https:' ? https : http;
+
+  const lookup: net.LookupFunction = (hostname, lookupOptions, callback) => {
+    dns.lookup(hostname, { ...lookupOptions, all: false }, (error, address, family) => {
+      if (error) return callback(error, '', 0);
+      if (!options.allowPrivate && isPrivateAddress(address as string)) {
+        return callback(new FetchRefusedError(`Refusing to fetch from private or loopback address ${String(address)}`), '', 0);
+      }
+      callback(null, address as string, family);
+    });
+  };
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  if (net.isIP(literal) !== 0 && !options.allowPrivate && isPrivateAddress(literal)) {
+    throw new FetchRefusedError(`Refusing to fetch from private or loopback address ${literal}`);
+  }
+
+  return new Promise<unknown>((resolve, reject) => {
+    const request = client.get(
+      target,
+      { lookup, timeout: options.timeoutMs, headers: { accept: options.accept ?? 'application/json', 'user-agent': 'microcredential-verifier' } },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          response.resume();
+          reject(new Error(`GET ${url} answered HTTP ${status}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > options.maxBytes) {
+            request.destroy(new Error(`GET ${url} is larger than ${options.maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch {
+            reject(new Error(`GET ${url} did not return JSON`));
+          }
+        });
+        response.on('error', reject);
+      },
+    );
+    const deadline = setTimeout(() => request.destroy(new Error(`GET ${url} timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+    request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out after ${options.timeoutMs} ms`)));
+    request.on('error', reject);
+    request.on('close', () => clearTimeout(deadline));
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * The one error and 404 handler: every error leaves as RFC 9457 application/problem+json. Known problems
+ * carry their status; validation and parser errors become 4xx; database outages 503 with Retry-After;
+ * anything else a 500 whose body says nothing internal (the error goes to the log with the request id).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Problem, problemTypes, type ProblemFieldError, type ProblemSlug } from '../errors.js';
+
+export interface ProblemDetailsOptions {
+  readonly publicUrl: string;
+}
+
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']);
+
+function fromFastifyError(error: FastifyError): Problem | undefined {
+  if (error.validation) {
+    const part = error.validationContext ?? 'body';
+    const errors: ProblemFieldError[] = error.validation.map((v) => {
+      const missing = v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty)}` : '';
+      const extra = v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}` : '';
+      const pointer = `#${part === 'body' ? '' : `/${part}`}${v.instancePath}${missing}${extra}`;
+      const detail = extra ? `unknown property "${extra.slice(1)}"` : (v.message ?? 'is invalid');
+      return { pointer, detail };
+    });
+    const summary = errors.slice(0, 5).map((e) => `${e.pointer}: ${e.detail}`).join('; ');
+    return new Problem('validation-failed', `The ${part === 'body' ? 'request body' : part} is not valid: ${summary}`, errors);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new Problem('malformed-json', error.message);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new Problem('body-too-large', 'The request body is larger than this service accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new Problem('unsupported-media-type', 'Send the body as application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new Problem('validation-failed', 'The Content-Length header does not match the body');
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError) return new Problem('malformed-json', error.message);
+  const status = error.statusCode ?? 0;
+  if (status >= 400 && status < 500) {
+    const slug = (Object.keys(problemTypes) as ProblemSlug[]).find((s) => problemTypes[s].status === status) ?? 'validation-failed';
+    return new Problem(slug, error.message);
+  }
+  return undefined;
+}
+
+function fromDatabaseError(error: unknown): Problem | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return undefined;
+  if (PG_UNAVAILABLE.has(code)) return new Problem('service-unavailable', 'The database is unavailable; retry shortly', undefined, { 'retry-after': '5' });
+  if (code === '23505') return new Problem('conflict', 'A resource with the same identity already exists');
+  if (code.startsWith('22')) return new Problem('validation-failed', 'A value in the request is out of range or malformed');
+  return undefined;
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem, publicUrl: string): FastifyReply {
+  for (const [name, value] of Object.entries(problem.headers ?? {})) void reply.header(name, value);
+  return reply
+    .code(problem.status)
+    .type('application/problem+json; charset=utf-8')
+    .send(
+      JSON.stringify({
+        type: `${publicUrl}/problems/${problem.slug}`,
+        title: problemTypes[problem.slug].title,
+        status: problem.status,
+        ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+        instance: request.url.split('?')[0],
+        ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+      }),
+    );
+}
+
+export default fp(
+  async function problemDetails(app: FastifyInstance, options: ProblemDetailsOptions) {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = error instanceof Problem ? error : (fromFastifyError(error) ?? fromDatabaseError(error));
+      if (problem === undefined) {
+        request.log.error({ err: error }, 'unhandled error');
+        return sendProblem(reply, request, new Problem('internal-error', 'An unexpected error occurred; it has been logged with this request id: ' + request.id), options.publicUrl);
+      }
+      if (problem.status >= 500) request.log.error({ err: error }, problem.detail ?? problem.message);
+      return sendProblem(reply, request, problem, options.publicUrl);
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, request, new Problem('not-found', `Nothing at ${request.method} ${request.url.split('?')[0]}`), options.publicUrl),
+    );
+  },
+  { name: 'problem-details' },
+);

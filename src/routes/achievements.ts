@@ -1,0 +1,96 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { callerOf } from '../plugins/auth.js';
+import { IdParam } from '../schemas/common.js';
+import type { Services } from '../services/index.js';
+
+const problem = { $ref: 'Problem#' } as const;
+const resource = { $ref: 'AchievementResource#' } as const;
+const definition = { $ref: 'AchievementDefinition#' } as const;
+
+export default async function achievementRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const { achievements } = services;
+
+  app.post('/', {
+    onRequest: app.authenticate,
+    schema: {
+      operationId: 'createAchievement',
+      summary: 'Publish a new achievement definition (version 1)',
+      tags: ['catalogue'],
+      security: [{ apiKey: [] }],
+      body: definition,
+      response: { 201: resource, 400: problem, 401: problem, 413: problem, 415: problem },
+    },
+    handler: async (request, reply) => {
+      const created = await achievements.create(callerOf(request).issuerId, request.body as never);
+      return reply.code(201).header('location', created.url).send(created);
+    },
+  });
+
+  app.post('/:id/versions', {
+    onRequest: app.authenticate,
+    schema: {
+      operationId: 'publishAchievementVersion',
+      summary: 'Publish the next version of an achievement (published versions never change)',
+      tags: ['catalogue'],
+      security: [{ apiKey: [] }],
+      params: IdParam,
+      body: definition,
+      response: { 201: resource, 400: problem, 401: problem, 403: problem, 404: problem },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const created = await achievements.publishVersion(callerOf(request).issuerId, id, request.body as never);
+      return reply.code(201).header('location', created.versionUrl).send(created);
+    },
+  });
+
+  app.get('/', {
+    schema: {
+      operationId: 'listAchievements',
+      summary: 'List the catalogue (latest versions, newest first)',
+      tags: ['catalogue'],
+      querystring: Type.Object(
+        {
+          issuer: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Only this issuer\'s achievements' })),
+          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: { $ref: 'AchievementList#' }, 400: problem },
+    },
+    handler: async (request) => {
+      const { issuer, limit, cursor } = request.query as { issuer?: string; limit: number; cursor?: string };
+      return achievements.list({ issuerId: issuer, limit, cursor });
+    },
+  });
+
+  const achievementJson = async (id: string, version?: number) => JSON.stringify((await achievements.get(id, version)).achievement);
+
+  app.get('/:id', {
+    schema: {
+      operationId: 'getAchievement',
+      summary: 'The OB 3.0 Achievement JSON of the latest version (public)',
+      tags: ['catalogue'],
+      params: IdParam,
+      response: { 200: { content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } }, 404: problem },
+    },
+    handler: async (request, reply) =>
+      reply.type('application/json; charset=utf-8').header('access-control-allow-origin', '*').send(await achievementJson((request.params as { id: string }).id)),
+  });
+
+  app.get('/:id/versions/:version', {
+    schema: {
+      operationId: 'getAchievementVersion',
+      summary: 'The OB 3.0 Achievement JSON of one version (public)',
+      tags: ['catalogue'],
+      params: Type.Object({ id: IdParam.properties.id, version: Type.Integer({ minimum: 1 }) }),
+      response: { 200: { content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } }, 400: problem, 404: problem },
+    },
+    handler: async (request, reply) => {
+      const { id, version } = request.params as { id: string; version: number };
+      return reply.type('application/json; charset=utf-8').header('access-control-allow-origin', '*').send(await achievementJson(id, version));
+    },
+  });
+}

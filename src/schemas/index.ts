@@ -1,0 +1,14 @@
+/** Every shared schema, added once to fastify (and so to OpenAPI components) in this order. */
+import { AchievementDefinition, AchievementList, AchievementResource, AlignmentInput, ImageInput, ProfileInput, RubricCriterionInput, RubricLevelInput } from './achievement.js';
+import { Problem, ProblemFieldError } from './common.js';
+import { VerifiableCredential, VerificationCheck, VerificationResult, VerifyRequest } from './credential.js';
+import { AssessorInput, EvidenceInput, IssueRequest, RecipientInput, ResultInput } from './issue-request.js';
+import { DidDocument, IssuerProfile } from './issuer.js';
+
+export const sharedSchemas = [
+  ProblemFieldError, Problem,
+  ProfileInput, ImageInput, AlignmentInput, RubricLevelInput, RubricCriterionInput, AchievementDefinition, AchievementResource, AchievementList,
+  RecipientInput, EvidenceInput, ResultInput, AssessorInput, IssueRequest,
+  VerifiableCredential, VerifyRequest, VerificationCheck, VerificationResult,
+  IssuerProfile, DidDocument,
+] as const;

@@ -1,0 +1,102 @@
+/**
+ * The catalogue. A published version is immutable: editing publishes version n+1 under a row lock, so two
+ * concurrent edits get consecutive numbers. Credentials pin (achievement id, version) by foreign key.
+ */
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import * as repo from '../db/repositories/achievements.js';
+import type { AchievementVersionWithIssuer } from '../db/repositories/achievements.js';
+import { buildAchievement, checkDefinition } from '../credentials/achievement.js';
+import { Problem } from '../errors.js';
+import type { AchievementDefinition, AchievementResource } from '../schemas/achievement.js';
+
+export interface AchievementUrls {
+  readonly url: string;
+  readonly versionUrl: string;
+}
+
+export function createAchievementService(deps: { db: Kysely<Database>; publicUrl: string; clock: () => Date }) {
+  const { db, publicUrl, clock } = deps;
+
+  const urls = (id: string, version: number): AchievementUrls => ({
+    url: `${publicUrl}/achievements/${id}`,
+    versionUrl: `${publicUrl}/achievements/${id}/versions/${version}`,
+  });
+
+  const build = (id: string, version: number, definition: AchievementDefinition) => {
+    const problems = checkDefinition(definition);
+    if (problems.length > 0) throw new Problem('validation-failed', problems.map((p) => p.detail).join('; '), problems);
+    return JSON.stringify(buildAchievement({ definition, version, ...urls(id, version) }));
+  };
+
+  const toResource = (row: AchievementVersionWithIssuer): AchievementResource => ({
+    id: row.achievement_id,
+    issuerId: row.issuer_id,
+    version: row.version,
+    latestVersion: row.latest_version,
+    ...urls(row.achievement_id, row.version),
+    createdAt: row.created_at.toISOString(),
+    achievement: JSON.parse(row.achievement_json) as Record<string, unknown>,
+  });
+
+  const find = async (id: string, version?: number): Promise<AchievementVersionWithIssuer> => {
+    const row = await repo.findAchievementVersion(db, id, version);
+    if (row === undefined) {
+      throw new Problem('achievement-not-found', version === undefined ? `No achievement ${id}` : `No version ${version} of achievement ${id}`);
+    }
+    return row;
+  };
+
+  return {
+    urls,
+
+    async create(issuerId: string, definition: AchievementDefinition): Promise<AchievementResource> {
+      const id = crypto.randomUUID();
+      const achievementJson = build(id, 1, definition);
+      await db.transaction().execute((trx) =>
+        repo.insertAchievement(trx, { id, issuerId, achievementJson, definitionJson: JSON.stringify(definition), at: clock() }),
+      );
+      return toResource(await find(id, 1));
+    },
+
+    /** Publishes the next version; only the owning issuer may. */
+    async publishVersion(issuerId: string, id: string, definition: AchievementDefinition): Promise<AchievementResource> {
+      const version = await db.transaction().execute(async (trx) => {
+        const current = await repo.lockAchievement(trx, id);
+        if (current === undefined) throw new Problem('achievement-not-found', `No achievement ${id}`);
+        if (current.issuer_id !== issuerId) throw new Problem('forbidden', 'This achievement belongs to another issuer');
+        const next = current.latest_version + 1;
+        const achievementJson = build(id, next, definition);
+        await repo.insertAchievementVersion(trx, { id, version: next, achievementJson, definitionJson: JSON.stringify(definition), at: clock() });
+        return next;
+      });
+      return toResource(await find(id, version));
+    },
+
+    get: async (id: string, version?: number) => toResource(await find(id, version)),
+
+    /** The stored version row, for issuing against it. */
+    findVersion: find,
+
+    async list(args: { issuerId?: string; limit: number; cursor?: string }): Promise<{ items: AchievementResource[]; nextCursor: string | null }> {
+      let after: { createdAt: Date; id: string } | undefined;
+      if (args.cursor !== undefined) {
+        const [time, id] = Buffer.from(args.cursor, 'base64url').toString('utf8').split('|');
+        const createdAt = new Date(time ?? '');
+        if (id === undefined || Number.isNaN(createdAt.getTime())) throw new Problem('validation-failed', 'cursor is not one this service returned');
+        after = { createdAt, id };
+      }
+      const rows = await repo.listLatestAchievements(db, { issuerId: args.issuerId, limit: args.limit + 1, after });
+      const page = rows.slice(0, args.limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > args.limit && last !== undefined
+          ? Buffer.from(`${last.achievement_created_at.toISOString()}|${last.achievement_id}`).toString('base64url')
+          : null;
+      return { items: page.map(toResource), nextCursor };
+    },
+  };
+}
+
+export type AchievementService = ReturnType<typeof createAchievementService>;

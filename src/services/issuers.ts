@@ -1,0 +1,171 @@
+/**
+ * Issuers: OB 3.0 Profiles with an Ed25519 key, resolvable as did:web (hosted here) or did:key, and the API
+ * keys that act for them. An API key is `mck_<id>_<secret>`: the id finds the row, the secret is compared
+ * against its stored SHA-256 in constant time; the secret itself is shown once and never stored.
+ */
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, IssuerKeyRow, IssuerRow } from '../db/database.js';
+import * as apiKeys from '../db/repositories/api-keys.js';
+import * as issuers from '../db/repositories/issuers.js';
+import { didKeyFor } from '../keys/did-key.js';
+import { buildDidDocument, didWebFor } from '../keys/did-web.js';
+import type { Keyring, StoredKey } from '../keys/keyring.js';
+import { Problem } from '../errors.js';
+import type { ProofType } from '../schemas/issue-request.js';
+
+export interface IssuerInput {
+  readonly name: string;
+  readonly didMethod?: 'web' | 'key';
+  readonly url?: string;
+  readonly email?: string;
+  readonly description?: string;
+  readonly imageUrl?: string;
+  readonly parentOrg?: { readonly name: string; readonly url?: string; readonly id?: string };
+  readonly proofType?: ProofType;
+}
+
+export interface ApiKeyIdentity {
+  readonly apiKeyId: string;
+  readonly issuerId: string;
+}
+
+export interface CreatedApiKey {
+  readonly id: string;
+  readonly issuerId: string;
+  readonly name: string;
+  /** The full key; shown once. */
+  readonly apiKey: string;
+}
+
+const API_KEY = /^mck_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+
+const sha256 = (value: string): string => crypto.createHash('sha256').update(value, 'utf8').digest('hex');
+
+export function toStoredKey(row: IssuerKeyRow, controller: string): StoredKey {
+  return {
+    id: row.id,
+    controller,
+    verificationMethod: row.verification_method,
+    publicKeyMultibase: row.public_key_multibase,
+    secretKeyEnvelope: row.secret_key_envelope,
+  };
+}
+
+export function createIssuerService(deps: { db: Kysely<Database>; keyring: Pick<Keyring, 'generate'>; publicUrl: string; clock: () => Date }) {
+  const { db, keyring, publicUrl, clock } = deps;
+
+  /** The issuer's OB 3.0 Profile, as embedded in its credentials. */
+  const profileOf = (issuer: IssuerRow): Record<string, unknown> => {
+    const profile: Record<string, unknown> = { id: issuer.did, type: ['Profile'], name: issuer.name };
+    if (issuer.url) profile.url = issuer.url;
+    if (issuer.email) profile.email = issuer.email;
+    if (issuer.description) profile.description = issuer.description;
+    if (issuer.image_url) profile.image = { id: issuer.image_url, type: 'Image' };
+    if (issuer.parent_org_json) profile.parentOrg = JSON.parse(issuer.parent_org_json);
+    return profile;
+  };
+
+  const createApiKey = async (issuerId: string, name: string, executor: Kysely<Database> = db): Promise<CreatedApiKey> => {
+    const id = crypto.randomBytes(16).toString('hex');
+    const secret = crypto.randomBytes(32).toString('base64url');
+    await apiKeys.insertApiKey(executor, { id, issuer_id: issuerId, name, secret_hash: sha256(secret), created_at: clock() });
+    return { id, issuerId, name, apiKey: `mck_${id}_${secret}` };
+  };
+
+  return {
+    profileOf,
+
+    /** Creates an issuer, its signing key and a first API key, in one transaction. */
+    async createIssuer(input: IssuerInput): Promise<{ issuer: IssuerRow; apiKey: CreatedApiKey }> {
+      const id = crypto.randomUUID();
+      const keyId = crypto.randomUUID();
+      const method = input.didMethod ?? 'web';
+      const didWeb = didWebFor(publicUrl, ['issuers', id]);
+      const key = await keyring.generate({
+        id: keyId,
+        controller: didWeb,
+        verificationMethodFor: (publicKeyMultibase) =>
+          method === 'key' ? didKeyFor(publicKeyMultibase).verificationMethod : `${didWeb}#key-${publicKeyMultibase.slice(-8)}`,
+      });
+      const did = method === 'key' ? didKeyFor(key.publicKeyMultibase).did : didWeb;
+      const parentOrg = input.parentOrg && {
+        id: input.parentOrg.id ?? input.parentOrg.url ?? `urn:uuid:${crypto.randomUUID()}`,
+        type: ['Profile'],
+        name: input.parentOrg.name,
+        ...(input.parentOrg.url ? { url: input.parentOrg.url } : {}),
+      };
+      return db.transaction().execute(async (trx) => {
+        const issuer = await issuers.insertIssuer(trx, {
+          id,
+          did,
+          did_method: method,
+          name: input.name,
+          url: input.url ?? null,
+          email: input.email ?? null,
+          description: input.description ?? null,
+          image_url: input.imageUrl ?? null,
+          parent_org_json: parentOrg ? JSON.stringify(parentOrg) : null,
+          default_proof_type: input.proofType ?? 'eddsa-rdfc-2022',
+          created_at: clock(),
+        });
+        await issuers.insertIssuerKey(trx, {
+          id: keyId,
+          issuer_id: id,
+          verification_method: key.verificationMethod,
+          public_key_multibase: key.publicKeyMultibase,
+          secret_key_envelope: key.secretKeyEnvelope,
+          created_at: clock(),
+        });
+        const apiKey = await createApiKey(id, 'initial', trx);
+        return { issuer, apiKey };
+      });
+    },
+
+    async getIssuer(id: string): Promise<IssuerRow> {
+      const issuer = await issuers.findIssuer(db, id);
+      if (issuer === undefined) throw new Problem('issuer-not-found', `No issuer ${id}`);
+      return issuer;
+    },
+
+    listIssuers: () => issuers.listIssuers(db),
+
+    /** The key that signs new credentials (the newest) and the DID it belongs to. */
+    async signingKey(issuer: IssuerRow): Promise<StoredKey> {
+      const keys = await issuers.listIssuerKeys(db, issuer.id);
+      const newest = keys.at(-1);
+      if (newest === undefined) throw new Error(`Issuer ${issuer.id} has no signing key`);
+      return toStoredKey(newest, issuer.did);
+    },
+
+    /** The DID document of a did:web issuer hosted here (every key, so older credentials keep verifying). */
+    async didDocument(id: string): Promise<Record<string, unknown>> {
+      const issuer = await issuers.findIssuer(db, id);
+      if (issuer === undefined || issuer.did_method !== 'web') throw new Problem('issuer-not-found', `No did:web issuer ${id}`);
+      const keys = await issuers.listIssuerKeys(db, id);
+      return buildDidDocument(
+        issuer.did,
+        keys.map((k) => ({ verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase })),
+      );
+    },
+
+    createApiKey: (issuerId: string, name: string) => createApiKey(issuerId, name),
+    listApiKeys: (issuerId: string) => apiKeys.listApiKeys(db, issuerId),
+    revokeApiKey: (id: string) => apiKeys.revokeApiKey(db, id, clock()),
+
+    /** The issuer an API key acts for, or null for an unknown, malformed or revoked key. */
+    async findApiKey(token: string): Promise<ApiKeyIdentity | null> {
+      const match = API_KEY.exec(token);
+      if (!match) return null;
+      const row = await apiKeys.findApiKey(db, match[1]!);
+      if (row === undefined || row.revoked_at !== null) return null;
+      const expected = Buffer.from(row.secret_hash, 'hex');
+      const actual = Buffer.from(sha256(match[2]!), 'hex');
+      if (!crypto.timingSafeEqual(expected, actual)) return null;
+      await apiKeys.touchApiKey(db, row.id, clock());
+      return { apiKeyId: row.id, issuerId: row.issuer_id };
+    },
+  };
+}
+
+export type IssuerService = ReturnType<typeof createIssuerService>;

@@ -1,0 +1,56 @@
+/**
+ * Verification of any credential (ours or another issuer's), and of our stored credentials for their pages.
+ */
+import type { DocumentLoader } from '../credentials/document-loader.js';
+import type { SchemaRegistry } from '../credentials/schema.js';
+import { verifyCredential, type Outcome, type StatusChecker, type VerificationReport } from '../credentials/verify.js';
+
+const asArray = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+export function createVerificationService(deps: {
+  documentLoader: DocumentLoader;
+  schemas: SchemaRegistry;
+  checkStatus: StatusChecker;
+  clock: () => Date;
+}) {
+  const { documentLoader, schemas, checkStatus, clock } = deps;
+
+  /** Validates against each declared 1EdTechJsonSchemaValidator2019 schema that we ship. */
+  const checkSchema = (credential: Record<string, unknown>): { outcome: Outcome; message: string } | undefined => {
+    const declared = asArray(credential.credentialSchema).filter(
+      (s): s is { id: string; type: string } => typeof s === 'object' && s !== null && (s as { type?: unknown }).type === '1EdTechJsonSchemaValidator2019',
+    );
+    if (declared.length === 0) return undefined;
+    const problems: string[] = [];
+    const unknown: string[] = [];
+    for (const { id } of declared) {
+      const errors = schemas.validate(id, credential);
+      if (errors === undefined) unknown.push(id);
+      else problems.push(...errors.map((e) => e.detail));
+    }
+    if (problems.length > 0) return { outcome: 'fail', message: `Does not conform to its declared schema: ${problems.slice(0, 10).join('; ')}` };
+    const checked = declared.filter((d) => !unknown.includes(d.id));
+    if (checked.length === 0) return undefined; // only schemas we do not ship: reported as a warning below
+    return { outcome: 'pass', message: `Conforms to ${checked.map((d) => d.id.split('/').pop()).join(', ')}` };
+  };
+
+  return {
+    async verify(credential: unknown): Promise<VerificationReport> {
+      const report = await verifyCredential({ credential, documentLoader, now: clock(), checkStatus, checkSchema });
+      const unchecked = asArray((credential as { credentialSchema?: unknown } | null)?.credentialSchema)
+        .map((s) => (s as { id?: unknown } | null)?.id)
+        .filter((id): id is string => typeof id === 'string' && !schemas.ids.includes(id));
+      return unchecked.length === 0
+        ? report
+        : { ...report, warnings: [...report.warnings, `Declared schema not checked (not shipped with this service): ${unchecked.join(', ')}`] };
+    },
+  };
+}
+
+export type VerificationService = ReturnType<typeof createVerificationService>;
+
+/** Until status lists are supported, any credentialStatus is reported as uncheckable: never as a pass. */
+export const statusNotSupported: StatusChecker = async (credential) => {
+  const status = asArray(credential.credentialStatus)[0] as { type?: unknown } | undefined;
+  return { outcome: 'error', message: `Status could not be checked: ${String(status?.type ?? 'unknown')} status is not supported yet` };
+};

@@ -1,0 +1,219 @@
+/**
+ * The public verification page of a credential: the verdict first, in words a district HR officer can act on,
+ * then what was achieved and how it was judged. Pure function of the credential and its verification report;
+ * no scripts (the page works with JavaScript off and under a strict CSP) and it prints on one or two pages.
+ */
+import { escapeHtml, formatDate, link, renderMarkdown, safeHref } from './html.js';
+
+type Json = Record<string, unknown>;
+/** The verification report (schemas/credential.ts VerificationResult), read-only. */
+interface Report {
+  readonly verified: boolean;
+  readonly checks: ReadonlyArray<{ readonly check: string; readonly outcome: 'pass' | 'fail' | 'error'; readonly message: string }>;
+  readonly warnings: readonly string[];
+}
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): Json[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter(isObject);
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+const CHECK_LABELS: Record<string, string> = {
+  shape: 'Credential structure',
+  schema: 'Open Badges 3.0 schema',
+  issuer: 'Issuer key',
+  proof: 'Digital signature',
+  validity: 'Validity dates',
+  status: 'Revocation status',
+};
+
+function verdict(report: Report): { tone: 'ok' | 'bad' | 'unknown'; title: string; detail: string } {
+  if (report.verified) {
+    return { tone: 'ok', title: 'Verified', detail: 'This credential is authentic, unaltered and currently valid.' };
+  }
+  const failed = report.checks.filter((c) => c.outcome === 'fail');
+  if (failed.length > 0) {
+    return { tone: 'bad', title: 'Not valid', detail: failed.map((c) => `${CHECK_LABELS[c.check] ?? c.check}: ${c.message}`).join(' ') };
+  }
+  return {
+    tone: 'unknown',
+    title: 'Could not be verified',
+    detail: report.checks.filter((c) => c.outcome === 'error').map((c) => c.message).join(' ') + ' Try again later.',
+  };
+}
+
+function resultRows(subject: Json, achievement: Json): string {
+  const descriptions = list(achievement.resultDescription);
+  return list(subject.result)
+    .map((result) => {
+      const rd = descriptions.find((d) => d.id === result.resultDescription);
+      const levels = list(rd?.rubricCriterionLevel);
+      const achieved = levels.find((l) => l.id === result.achievedLevel);
+      const required = levels.find((l) => l.id === rd?.requiredLevel);
+      const value = achieved ? text(achieved.name) : text(result.value) || text(result.status);
+      return `<tr><th scope="row">${escapeHtml(rd?.name ?? 'Result')}</th><td><strong>${escapeHtml(value)}</strong>${
+        achieved?.description ? `<div class="muted">${escapeHtml(achieved.description)}</div>` : ''
+      }</td><td>${escapeHtml(required?.name ?? '')}</td></tr>`;
+    })
+    .join('');
+}
+
+function section(title: string, body: string): string {
+  return body.trim() === '' ? '' : `<section><h2>${escapeHtml(title)}</h2>${body}</section>`;
+}
+
+function field(label: string, valueHtml: string): string {
+  return valueHtml === '' ? '' : `<div class="field"><dt>${escapeHtml(label)}</dt><dd>${valueHtml}</dd></div>`;
+}
+
+function profileHtml(profile: Json | undefined): string {
+  if (profile === undefined) return '';
+  const name = text(profile.name) || text(profile.id);
+  const parent = isObject(profile.parentOrg) ? ` · ${link(profile.parentOrg.url, profile.parentOrg.name)}` : '';
+  return `${link(profile.url, name)}${parent}`;
+}
+
+export interface VerificationPageModel {
+  readonly credential: Json;
+  readonly report: Report;
+  readonly downloadUrl: string;
+}
+
+export function renderVerificationPage({ credential, report, downloadUrl }: VerificationPageModel): string {
+  const subject = list(credential.credentialSubject)[0] ?? {};
+  const achievement = isObject(subject.achievement) ? subject.achievement : {};
+  const issuer = isObject(credential.issuer) ? credential.issuer : { id: credential.issuer };
+  const creator = isObject(achievement.creator) ? achievement.creator : undefined;
+  const source = isObject(subject.source) ? subject.source : undefined;
+  const image = isObject(achievement.image) ? safeHref(achievement.image.id) ?? (text(achievement.image.id).startsWith('data:image/png;base64,') ? text(achievement.image.id) : null) : null;
+  const recipientName = list(subject.identifier).find((i) => i.identityType === 'name' && i.hashed === false)?.identityHash;
+  const v = verdict(report);
+  const name = text(credential.name) || text(achievement.name) || 'Credential';
+
+  const alignments = list(achievement.alignment)
+    .map(
+      (a) =>
+        `<li>${link(a.targetUrl, a.targetName)}${a.targetCode ? ` <span class="code">${escapeHtml(a.targetCode)}</span>` : ''}${
+          a.targetFramework ? `<div class="muted">${escapeHtml(a.targetFramework)}</div>` : ''
+        }${a.targetDescription ? `<div>${escapeHtml(a.targetDescription)}</div>` : ''}</li>`,
+    )
+    .join('');
+  const evidence = list(credential.evidence)
+    .map(
+      (e) =>
+        `<li>${link(e.id, text(e.name) || text(e.id) || 'Evidence')}${e.genre ? ` <span class="tag">${escapeHtml(e.genre)}</span>` : ''}${
+          e.description ? `<div>${escapeHtml(e.description)}</div>` : ''
+        }${e.narrative ? `<div class="narrative">${renderMarkdown(e.narrative)}</div>` : ''}</li>`,
+    )
+    .join('');
+  const rows = resultRows(subject, achievement);
+  const checks = report.checks
+    .map(
+      (c) =>
+        `<li class="check ${c.outcome}"><span class="icon" aria-hidden="true">${c.outcome === 'pass' ? '✓' : c.outcome === 'fail' ? '✗' : '!'}</span><span><strong>${escapeHtml(
+          CHECK_LABELS[c.check] ?? c.check,
+        )}</strong> <span class="outcome">${escapeHtml(c.outcome === 'pass' ? 'passed' : c.outcome === 'fail' ? 'failed' : 'could not be checked')}</span><br>${escapeHtml(c.message)}</span></li>`,
+    )
+    .join('');
+  const tags = Array.isArray(achievement.tag) ? achievement.tag.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join(' ') : '';
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(v.title)}: ${escapeHtml(name)}</title>
+<meta name="robots" content="noindex">
+<link rel="alternate" type="application/vc+ld+json" href="${escapeHtml(downloadUrl)}">
+<style>${STYLES}</style>
+</head>
+<body>
+<main>
+<header class="verdict ${v.tone}" role="status">
+  <div class="verdict-icon" aria-hidden="true">${v.tone === 'ok' ? '✓' : v.tone === 'bad' ? '✗' : '!'}</div>
+  <div><p class="verdict-title">${escapeHtml(v.title)}</p><p class="verdict-detail">${escapeHtml(v.detail)}</p></div>
+</header>
+
+<article class="card">
+  <div class="headline">
+    ${image ? `<img class="badge" src="${escapeHtml(image)}" alt="${escapeHtml(achievement.name)} badge">` : '<div class="badge placeholder" aria-hidden="true">★</div>'}
+    <div>
+      <p class="kind">${escapeHtml(achievement.achievementType === 'MicroCredential' ? 'Micro-credential' : text(achievement.achievementType) || 'Achievement')}${achievement.version ? ` · version ${escapeHtml(achievement.version)}` : ''}</p>
+      <h1>${escapeHtml(name)}</h1>
+      <p class="awarded">Awarded to <strong>${escapeHtml(recipientName ?? 'the educator identified in this credential')}</strong> by <strong>${escapeHtml(text(issuer.name) || text(issuer.id))}</strong> on ${formatDate(credential.awardedDate ?? credential.validFrom ?? credential.issuanceDate)}</p>
+      ${tags ? `<p>${tags}</p>` : ''}
+    </div>
+  </div>
+  ${achievement.description ? `<div class="description">${renderMarkdown(achievement.description)}</div>` : ''}
+
+  <dl class="facts">
+    ${field('Issuer', profileHtml(issuer))}
+    ${field('Created by', creator ? profileHtml(creator) : '')}
+    ${field('Valid from', formatDate(credential.validFrom ?? credential.issuanceDate))}
+    ${field('Expires', credential.validUntil || credential.expirationDate ? formatDate(credential.validUntil ?? credential.expirationDate) : 'Does not expire')}
+    ${field('Field of study', escapeHtml(achievement.fieldOfStudy ?? ''))}
+    ${field('Credits', achievement.creditsAvailable !== undefined ? escapeHtml(subject.creditsEarned ?? achievement.creditsAvailable) : '')}
+  </dl>
+
+  ${section('Competencies', alignments ? `<ul class="alignments">${alignments}</ul>` : '')}
+  ${section('Criteria', isObject(achievement.criteria) ? renderMarkdown(achievement.criteria.narrative) + (safeHref(achievement.criteria.id) ? `<p>${link(achievement.criteria.id, 'Full criteria')}</p>` : '') : '')}
+  ${section('Assessment', (rows ? `<table><thead><tr><th scope="col">Rubric criterion</th><th scope="col">Level achieved</th><th scope="col">Required</th></tr></thead><tbody>${rows}</tbody></table>` : '') + (source || subject.activityEndDate ? `<dl class="facts">${field('Assessed by', source ? `${escapeHtml(source.name)}${source.description ? ` <span class="muted">(${escapeHtml(source.description)})</span>` : ''}${isObject(source.parentOrg) ? `, ${link(source.parentOrg.url, source.parentOrg.name)}` : ''}` : '')}${field('Assessed on', formatDate(subject.activityEndDate))}</dl>` : ''))}
+  ${section('Evidence', evidence ? `<ul class="evidence">${evidence}</ul>` : '')}
+  ${subject.narrative ? section('Narrative', renderMarkdown(subject.narrative)) : ''}
+</article>
+
+<section class="card checks-card">
+  <h2>Verification details</h2>
+  <ul class="checks">${checks}</ul>
+  ${report.warnings.length ? `<p class="muted">${report.warnings.map(escapeHtml).join('<br>')}</p>` : ''}
+  <p class="muted">Checked ${formatDate(new Date().toISOString())}. Credential ${escapeHtml(credential.id)}.</p>
+  <p class="actions"><a class="button" href="${escapeHtml(downloadUrl)}" download>Download credential (JSON)</a></p>
+  <p class="muted">This is an Open Badges 3.0 verifiable credential. Any standards-based verifier can check the downloaded file without this website.</p>
+</section>
+</main>
+</body>
+</html>`;
+}
+
+const STYLES = `
+:root{--ink:#1b2430;--muted:#5b6573;--line:#dfe3e8;--bg:#f5f7fa;--ok:#11703a;--ok-bg:#e6f4ea;--bad:#b3261e;--bad-bg:#fce8e6;--unk:#8a5a00;--unk-bg:#fff4e0;--accent:#1d4ed8}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:860px;margin:0 auto;padding:24px 16px 48px}
+a{color:var(--accent)}
+.verdict{display:flex;gap:16px;align-items:center;border-radius:12px;padding:16px 20px;margin-bottom:20px;border:1px solid}
+.verdict.ok{background:var(--ok-bg);border-color:#b7dfc3;color:var(--ok)}
+.verdict.bad{background:var(--bad-bg);border-color:#f3c0bb;color:var(--bad)}
+.verdict.unknown{background:var(--unk-bg);border-color:#f1d5a0;color:var(--unk)}
+.verdict-icon{flex:none;width:44px;height:44px;border-radius:50%;display:grid;place-items:center;font-size:26px;font-weight:700;color:#fff}
+.ok .verdict-icon{background:var(--ok)}.bad .verdict-icon{background:var(--bad)}.unknown .verdict-icon{background:var(--unk)}
+.verdict-title{margin:0;font-size:1.35rem;font-weight:700}
+.verdict-detail{margin:2px 0 0;color:var(--ink)}
+.card{background:#fff;border:1px solid var(--line);border-radius:12px;padding:28px;margin-bottom:20px}
+.headline{display:flex;gap:24px;align-items:flex-start}
+.badge{width:120px;height:120px;object-fit:contain;flex:none}
+.badge.placeholder{display:grid;place-items:center;border-radius:50%;background:#e8eefc;color:var(--accent);font-size:52px}
+.kind{margin:0;text-transform:uppercase;letter-spacing:.06em;font-size:.78rem;color:var(--muted);font-weight:600}
+h1{margin:4px 0 8px;font-size:1.7rem;line-height:1.25}
+h2{font-size:1.05rem;margin:0 0 10px;padding-bottom:6px;border-bottom:1px solid var(--line)}
+section{margin-top:24px}
+.awarded{margin:0 0 8px}
+.description{margin-top:16px}
+.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:12px 24px;margin:20px 0 0}
+.field dt{font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.field dd{margin:2px 0 0}
+.muted{color:var(--muted);font-size:.92rem}
+.tag{display:inline-block;background:#eef2f7;border-radius:999px;padding:1px 10px;font-size:.8rem;color:#374151}
+.code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;background:#eef2f7;padding:1px 6px;border-radius:4px}
+ul.alignments,ul.evidence{padding-left:20px}ul.alignments li,ul.evidence li{margin-bottom:8px}
+table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:8px 10px;border-bottom:1px solid var(--line);vertical-align:top}
+thead th{font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.checks{list-style:none;padding:0;margin:0}
+.check{display:flex;gap:12px;padding:10px 0;border-bottom:1px solid var(--line)}
+.check .icon{flex:none;width:24px;height:24px;border-radius:50%;display:grid;place-items:center;color:#fff;font-weight:700;font-size:14px}
+.check.pass .icon{background:var(--ok)}.check.fail .icon{background:var(--bad)}.check.error .icon{background:var(--unk)}
+.outcome{color:var(--muted)}
+.button{display:inline-block;background:var(--accent);color:#fff;text-decoration:none;padding:10px 16px;border-radius:8px;font-weight:600}
+@media (max-width:600px){.headline{flex-direction:column}.card{padding:20px}}
+@media print{body{background:#fff;font-size:12pt}main{max-width:none;padding:0}.card{border:none;padding:0 0 12px}.actions{display:none}a{color:inherit;text-decoration:none}
+.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}section{break-inside:avoid}}
+`;

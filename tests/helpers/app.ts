@@ -1,0 +1,61 @@
+/** Builds the real app over a fresh database for one test file; close() releases both. */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { createKeyring } from '../../src/keys/keyring.js';
+import { createSecretBox } from '../../src/keys/master-key.js';
+import type { Services } from '../../src/services/index.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  readonly app: FastifyInstance & { services: Services };
+  readonly database: TestDatabase;
+  /** Base URL when listening, else the configured public URL. */
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(options: { listen?: boolean; clock?: () => Date; backend?: 'pglite' | 'postgres' } = {}): Promise<TestApp> {
+  const database = await createTestDatabase(options.backend);
+  const box = createSecretBox(Buffer.alloc(32, 7));
+  const build = (publicUrl: string) =>
+    buildApp({
+      config: { publicUrl, allowPrivateFetch: true, fetchTimeoutMs: 2000, fetchMaxBytes: 1_048_576, bodyLimitBytes: 262_144 },
+      db: database.db,
+      keyring: createKeyring(box),
+      box,
+      logger: false,
+      clock: options.clock,
+    });
+  let app: TestApp['app'];
+  let baseUrl = 'http://localhost:3999';
+  if (options.listen) {
+    // The public URL must be known before building (it is in every credential), so reserve a port first.
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    app = await build(baseUrl);
+    await app.listen({ port, host: '127.0.0.1' });
+  } else {
+    app = await build(baseUrl);
+    await app.ready();
+  }
+  return {
+    app,
+    database,
+    baseUrl,
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
