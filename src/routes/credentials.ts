@@ -59,7 +59,7 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
         return reply
           .type('text/html; charset=utf-8')
           .header('cache-control', 'no-store')
-          .send(renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download` }));
+          .send(renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download`, checkedAt: new Date() }));
       }
       return reply.type(VC_MEDIA_TYPE).header('access-control-allow-origin', '*').send(stored.text);
     },

@@ -76,9 +76,10 @@ export interface VerificationPageModel {
   readonly credential: Json;
   readonly report: Report;
   readonly downloadUrl: string;
+  readonly checkedAt: Date;
 }
 
-export function renderVerificationPage({ credential, report, downloadUrl }: VerificationPageModel): string {
+export function renderVerificationPage({ credential, report, downloadUrl, checkedAt }: VerificationPageModel): string {
   const subject = list(credential.credentialSubject)[0] ?? {};
   const achievement = isObject(subject.achievement) ? subject.achievement : {};
   const issuer = isObject(credential.issuer) ? credential.issuer : { id: credential.issuer };
@@ -123,6 +124,7 @@ export function renderVerificationPage({ credential, report, downloadUrl }: Veri
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(v.title)}: ${escapeHtml(name)}</title>
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <link rel="alternate" type="application/vc+ld+json" href="${escapeHtml(downloadUrl)}">
 <style>${STYLES}</style>
 </head>
@@ -165,7 +167,7 @@ export function renderVerificationPage({ credential, report, downloadUrl }: Veri
   <h2>Verification details</h2>
   <ul class="checks">${checks}</ul>
   ${report.warnings.length ? `<p class="muted">${report.warnings.map(escapeHtml).join('<br>')}</p>` : ''}
-  <p class="muted">Checked ${formatDate(new Date().toISOString())}. Credential ${escapeHtml(credential.id)}.</p>
+  <p class="muted">Checked ${formatDate(checkedAt.toISOString())}. Credential ${escapeHtml(credential.id)}.</p>
   <p class="actions"><a class="button" href="${escapeHtml(downloadUrl)}" download>Download credential (JSON)</a></p>
   <p class="muted">This is an Open Badges 3.0 verifiable credential. Any standards-based verifier can check the downloaded file without this website.</p>
 </section>
@@ -190,7 +192,7 @@ a{color:var(--accent)}
 .verdict-detail{margin:2px 0 0;color:var(--ink)}
 .card{background:#fff;border:1px solid var(--line);border-radius:12px;padding:28px;margin-bottom:20px}
 .headline{display:flex;gap:24px;align-items:flex-start}
-.badge{width:120px;height:120px;object-fit:contain;flex:none}
+.badge{width:120px;height:120px;object-fit:contain;flex:none;overflow:hidden;font-size:.75rem;color:var(--muted)}
 .badge.placeholder{display:grid;place-items:center;border-radius:50%;background:#e8eefc;color:var(--accent);font-size:52px}
 .kind{margin:0;text-transform:uppercase;letter-spacing:.06em;font-size:.78rem;color:var(--muted);font-weight:600}
 h1{margin:4px 0 8px;font-size:1.7rem;line-height:1.25}
