@@ -45,6 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
+    disableRequestLogging: true, // one line per request instead, below
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 
@@ -56,6 +57,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // One log line per request: no bodies, no headers, no query strings (they may carry identifiers).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
   });
 
   const services = createServices({ db: deps.db, keyring: deps.keyring, box: deps.box, config, clock: deps.clock });
