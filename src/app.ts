@@ -2,7 +2,7 @@
  * The application as a plugin tree, registered by hand in load order so this one screen lists the whole API.
  * It never listens: server.ts does, and tests inject. Whoever opens a resource closes it.
  */
-import fastify, { type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { AnySchema } from 'ajv';
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
@@ -45,7 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    disableRequestLogging: true, // one line per request instead, below
+    logController: new LogController({ disableRequestLogging: true }), // one line per request instead, below
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 

@@ -1,0 +1,193 @@
+/**
+ * `npm run bench`: measures, in one run on this machine,
+ * - the floor: stock @digitalbazaar/vc issue and verify of the same OB 3.0 credential (eddsa-rdfc-2022), in process,
+ *   contexts served from memory, key pair created once;
+ * - the service over HTTP (autocannon on loopback) on PostgreSQL when DATABASE_URL is set, else the embedded database:
+ *   issue at concurrency 1 and 16, verify at 16, public credential read at 64.
+ * Writes bench/results/latest.json and prints a table. Numbers are what this run measured, nothing else.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import * as vc from '@digitalbazaar/vc';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { loadContexts } from '../src/credentials/document-loader.js';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const PORT = Number(process.env.BENCH_PORT ?? 3917);
+const BASE = `http://127.0.0.1:${PORT}`;
+const root = path.resolve(import.meta.dirname, '..');
+
+interface HttpResult {
+  per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  requests: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function measureFloor(unsigned: Record<string, unknown>) {
+  const contexts = loadContexts(path.join(root, 'contexts'));
+  const keyPair = await Ed25519Multikey.generate({ controller: 'did:key:placeholder' });
+  const did = `did:key:${keyPair.publicKeyMultibase}`;
+  const vm = `${did}#${keyPair.publicKeyMultibase}`;
+  const key = await Ed25519Multikey.from({ ...(await keyPair.export({ publicKey: true, secretKey: true, includeContext: true })), id: vm, controller: did });
+  const credential = { ...unsigned, issuer: { ...(unsigned.issuer as object), id: did } };
+  const didDocument = {
+    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
+    id: did,
+    verificationMethod: [{ id: vm, type: 'Multikey', controller: did, publicKeyMultibase: keyPair.publicKeyMultibase }],
+    assertionMethod: [vm],
+  };
+  const documentLoader = async (url: string) => {
+    const document = contexts.get(url) ?? (url === did ? didDocument : url === vm ? { '@context': didDocument['@context'], ...didDocument.verificationMethod[0] } : undefined);
+    if (document === undefined) throw new Error(`not loaded: ${url}`);
+    return { contextUrl: null, documentUrl: url, document };
+  };
+  const sign = () => vc.issue({ credential: structuredClone(credential), suite: new DataIntegrityProof({ signer: key.signer(), cryptosuite: eddsaRdfc2022 }), documentLoader });
+  for (let i = 0; i < 20; i++) await sign(); // warm up
+  const signTimes: number[] = [];
+  let signed: Record<string, unknown> = {};
+  for (let i = 0; i < 200; i++) {
+    const start = performance.now();
+    signed = await sign();
+    signTimes.push(performance.now() - start);
+  }
+  const verifyTimes: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const start = performance.now();
+    const result = await vc.verifyCredential({ credential: signed, suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), documentLoader });
+    verifyTimes.push(performance.now() - start);
+    if (!result.verified) throw new Error('floor verify failed');
+  }
+  return {
+    sign_median_ms: round(median(signTimes)),
+    verify_median_ms: round(median(verifyTimes)),
+    sign_per_s_per_core: round(1000 / median(signTimes)),
+    verify_per_s_per_core: round(1000 / median(verifyTimes)),
+    credential_bytes: JSON.stringify(signed).length,
+  };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function startServer(dataDir: string): ChildProcess {
+  const child = spawn(process.execPath, [path.join(root, 'dist/src/server.js')], {
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: BASE,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'true',
+      ...(process.env.DATABASE_URL ? { MASTER_KEY: process.env.MASTER_KEY ?? Buffer.alloc(32, 9).toString('base64') } : {}),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function waitFor(url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function load(options: autocannon.Options): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    autocannon({ ...options, duration: DURATION_S }, (error, result) => {
+      if (error) return reject(error);
+      const errors = result.errors + result.timeouts + result.non2xx;
+      resolve({ per_s: round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors, requests: result.requests.total });
+    });
+  });
+}
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  if (!fs.existsSync(path.join(root, 'dist/src/server.js'))) throw new Error('run `npm run build` first (npm run bench does)');
+  const server = startServer(dataDir);
+  let rssMax = 0;
+  const sampler = setInterval(() => {
+    try {
+      const status = fs.readFileSync(`/proc/${server.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      rssMax = Math.max(rssMax, kb / 1024);
+    } catch {
+      /* process gone */
+    }
+  }, 200);
+  try {
+    await waitFor(`${BASE}/readyz`);
+    const { apiKey } = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as { apiKey: string };
+    const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+    const achievement = await (await fetch(`${BASE}/achievements`, { method: 'POST', headers: auth, body: fs.readFileSync(path.join(root, 'examples/achievement.json')) })).json() as { id: string };
+    const issueBody = fs.readFileSync(path.join(root, 'examples/issue.json'), 'utf8').replace('ACHIEVEMENT_ID', achievement.id);
+    const first = await (await fetch(`${BASE}/credentials`, { method: 'POST', headers: auth, body: issueBody })).json() as Record<string, unknown>;
+    const { proof: _proof, ...unsigned } = first;
+
+    const floor = await measureFloor(unsigned);
+    const issue = { url: `${BASE}/credentials`, method: 'POST' as const, headers: auth, body: issueBody };
+    const issue_c1 = await load({ ...issue, connections: 1 });
+    const issue_c16 = await load({ ...issue, connections: 16 });
+    const verify_c16 = await load({
+      url: `${BASE}/credentials/verify`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ verifiableCredential: first }),
+      connections: 16,
+    });
+    const read_credential_c64 = await load({ url: String(first.id), headers: { accept: 'application/json' }, connections: 64 });
+
+    const cores = os.cpus().length;
+    const results = {
+      date: new Date().toISOString(),
+      machine: `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      database: process.env.DATABASE_URL ? 'postgres' : 'pglite',
+      duration_s: DURATION_S,
+      cores,
+      floor,
+      issue_c1,
+      issue_c16,
+      verify_c16,
+      read_credential_c64,
+      ratios: {
+        issue_c16_vs_floor_sign_x_cores: round(issue_c16.per_s / (floor.sign_per_s_per_core * cores)),
+        verify_c16_vs_floor_verify_x_cores: round(verify_c16.per_s / (floor.verify_per_s_per_core * cores)),
+      },
+      rss_mb_max: Math.round(rssMax),
+    };
+    fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
+    const table = [
+      ['measure', 'per s', 'p50 ms', 'p99 ms', 'errors'],
+      ['floor sign (vc.issue, 1 core)', floor.sign_per_s_per_core, floor.sign_median_ms, '', ''],
+      ['floor verify (1 core)', floor.verify_per_s_per_core, floor.verify_median_ms, '', ''],
+      ...(['issue_c1', 'issue_c16', 'verify_c16', 'read_credential_c64'] as const).map((k) => [k, results[k].per_s, results[k].p50_ms, results[k].p99_ms, results[k].errors]),
+    ];
+    process.stdout.write(`${results.machine}; ${results.database}; ${DURATION_S}s per load\n`);
+    for (const row of table) process.stdout.write(row.map((c, i) => String(c).padEnd(i === 0 ? 32 : 10)).join('') + '\n');
+    process.stdout.write(`rss max ${results.rss_mb_max} MB; wrote bench/results/latest.json\n`);
+  } finally {
+    clearInterval(sampler);
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
