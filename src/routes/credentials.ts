@@ -8,6 +8,8 @@ import { prefersHtml } from './negotiate.js';
 
 const problem = { $ref: 'Problem#' } as const;
 const VC_MEDIA_TYPE = 'application/vc+ld+json';
+/** The page has no scripts: only its inline styles and badge images may load. */
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const credentialContent = { content: { [VC_MEDIA_TYPE]: { schema: { $ref: 'VerifiableCredential#' } } } };
 
 export default async function credentialRoutes(app: FastifyInstance, { services }: { services: Services }) {
@@ -59,6 +61,9 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
         return reply
           .type('text/html; charset=utf-8')
           .header('cache-control', 'no-store')
+          .header('content-security-policy', PAGE_CSP)
+          .header('x-content-type-options', 'nosniff')
+          .header('referrer-policy', 'no-referrer')
           .send(renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download`, checkedAt: new Date() }));
       }
       return reply.type(VC_MEDIA_TYPE).header('access-control-allow-origin', '*').send(stored.text);
