@@ -1,7 +1,9 @@
 /** The ordered, static list of migrations: tsc output, tsx and vitest all see the same set. */
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_status_lists.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_status_lists': m0002,
 };

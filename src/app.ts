@@ -20,12 +20,15 @@ import credentialRoutes from './routes/credentials.js';
 import healthRoutes from './routes/health.js';
 import issuerRoutes from './routes/issuers.js';
 import problemRoutes from './routes/problems.js';
+import credentialStatusRoutes from './routes/status.js';
+import statusListRoutes from './routes/status-lists.js';
 import verifyRoutes from './routes/verify.js';
 import { sharedSchemas } from './schemas/index.js';
 import { createServices, type Services } from './services/index.js';
 
 export interface AppDeps {
-  readonly config: Pick<Config, 'publicUrl' | 'allowPrivateFetch' | 'fetchTimeoutMs' | 'fetchMaxBytes' | 'bodyLimitBytes'>;
+  readonly config: Pick<Config, 'publicUrl' | 'allowPrivateFetch' | 'fetchTimeoutMs' | 'fetchMaxBytes' | 'bodyLimitBytes'> &
+    Partial<Pick<Config, 'credentialStatus'>> & { readonly statusListCapacity?: number };
   readonly db: Kysely<Database>;
   readonly keyring: Keyring;
   readonly box: SecretBox;
@@ -77,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(issuerRoutes, { prefix: '/issuers', services });
   await app.register(achievementRoutes, { prefix: '/achievements', services });
   await app.register(verifyRoutes, { prefix: '/credentials', services });
+  await app.register(credentialStatusRoutes, { prefix: '/credentials', services });
+  await app.register(statusListRoutes, { prefix: '/status-lists', services });
   await app.register(credentialRoutes, { prefix: '/credentials', services });
 
   return Object.assign(app, { services });

@@ -28,31 +28,49 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+const COMMANDS = ['issuer create', 'issuer list', 'apikey create', 'apikey list', 'apikey revoke'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        did: { type: 'string' },
+        url: { type: 'string' },
+        email: { type: 'string' },
+        description: { type: 'string' },
+        proof: { type: 'string' },
+        issuer: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    if (String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw new UsageError((error as Error).message);
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      did: { type: 'string' },
-      url: { type: 'string' },
-      email: { type: 'string' },
-      description: { type: 'string' },
-      proof: { type: 'string' },
-      issuer: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = parse(argv);
   const [resource, action, target] = positionals;
   if (values.help || resource === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // Usage errors are found before the database is opened (fast, and clear even while the server holds it).
+  if (!COMMANDS.includes(`${resource} ${action ?? ''}`)) throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
 
   const config = loadConfig();
   const runtime = await openRuntime(config, createLogger({ logLevel: 'warn' }, process.stderr));
-  const issuers = createIssuerService({ db: runtime.database.db, keyring: runtime.keyring, publicUrl: config.publicUrl, clock: () => new Date() });
+  const issuers = createIssuerService({
+    db: runtime.database.db,
+    keyring: runtime.keyring,
+    publicUrl: config.publicUrl,
+    clock: () => new Date(),
+  });
   const print = (json: unknown, text: string) => process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
   try {
     switch (`${resource} ${action ?? ''}`) {
@@ -93,7 +111,10 @@ async function main(argv: string[]): Promise<void> {
           throw new UsageError(`No issuer ${values.issuer}`);
         });
         const key = await issuers.createApiKey(values.issuer, values.name ?? 'cli');
-        print({ apiKeyId: key.id, issuerId: key.issuerId, apiKey: key.apiKey }, `API key ${key.id} for issuer ${key.issuerId}:\n  ${key.apiKey}\n(Shown once; store it now.)`);
+        print(
+          { apiKeyId: key.id, issuerId: key.issuerId, apiKey: key.apiKey },
+          `API key ${key.id} for issuer ${key.issuerId}:\n  ${key.apiKey}\n(Shown once; store it now.)`,
+        );
         break;
       }
       case 'apikey list': {
@@ -101,7 +122,8 @@ async function main(argv: string[]): Promise<void> {
         const keys = await issuers.listApiKeys(values.issuer);
         print(
           keys.map((k) => ({ apiKeyId: k.id, name: k.name, createdAt: k.created_at, lastUsedAt: k.last_used_at, revokedAt: k.revoked_at })),
-          keys.map((k) => `${k.id}  ${k.name}  created ${k.created_at.toISOString()}${k.revoked_at ? '  REVOKED' : ''}`).join('\n') || '(no keys)',
+          keys.map((k) => `${k.id}  ${k.name}  created ${k.created_at.toISOString()}${k.revoked_at ? '  REVOKED' : ''}`).join('\n') ||
+            '(no keys)',
         );
         break;
       }

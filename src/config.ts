@@ -25,6 +25,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly fetchTimeoutMs: number;
   readonly fetchMaxBytes: number;
+  /** New credentials carry a revocation status entry (false only for benchmarks). */
+  readonly credentialStatus: boolean;
 }
 
 interface VariableSpec {
@@ -66,6 +68,11 @@ export const variables: readonly VariableSpec[] = [
   { name: 'BODY_LIMIT_BYTES', description: 'Largest accepted request body.', default: '262144' },
   { name: 'FETCH_TIMEOUT_MS', description: 'Timeout of each outbound fetch made while verifying.', default: '5000' },
   { name: 'FETCH_MAX_BYTES', description: 'Largest response accepted from an outbound fetch.', default: '1048576' },
+  {
+    name: 'CREDENTIAL_STATUS',
+    description: 'false issues credentials without a revocation entry (benchmarks only: such credentials cannot be revoked).',
+    default: 'true',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -151,6 +158,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 262_144, 1024, 16 * 1024 * 1024),
     fetchTimeoutMs: integer('FETCH_TIMEOUT_MS', 5000, 100, 60_000),
     fetchMaxBytes: integer('FETCH_MAX_BYTES', 1_048_576, 1024, 64 * 1024 * 1024),
+    credentialStatus: boolean('CREDENTIAL_STATUS', true),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

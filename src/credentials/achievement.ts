@@ -32,19 +32,19 @@ export function checkDefinition(definition: AchievementDefinition): Array<{ poin
   const problems: Array<{ pointer: string; detail: string }> = [];
   const criteria = new Set<string>();
   (definition.rubric ?? []).forEach((criterion, i) => {
-    if (criteria.has(criterion.key)) problems.push({ pointer: `/rubric/${i}/key`, detail: `duplicate criterion key "${criterion.key}"` });
+    if (criteria.has(criterion.key)) problems.push({ pointer: `#/rubric/${i}/key`, detail: `duplicate criterion key "${criterion.key}"` });
     criteria.add(criterion.key);
     const levels = new Set<string>();
     criterion.levels.forEach((level, j) => {
-      if (levels.has(level.key)) problems.push({ pointer: `/rubric/${i}/levels/${j}/key`, detail: `duplicate level key "${level.key}"` });
+      if (levels.has(level.key)) problems.push({ pointer: `#/rubric/${i}/levels/${j}/key`, detail: `duplicate level key "${level.key}"` });
       levels.add(level.key);
     });
     if (criterion.requiredLevel !== undefined && !levels.has(criterion.requiredLevel)) {
-      problems.push({ pointer: `/rubric/${i}/requiredLevel`, detail: `"${criterion.requiredLevel}" is not one of this criterion's levels` });
+      problems.push({ pointer: `#/rubric/${i}/requiredLevel`, detail: `"${criterion.requiredLevel}" is not one of this criterion's levels` });
     }
   });
   if (definition.creator !== undefined && definition.creator.id === undefined && definition.creator.url === undefined) {
-    problems.push({ pointer: '/creator', detail: 'the creator needs an id or a url' });
+    problems.push({ pointer: '#/creator', detail: 'the creator needs an id or a url' });
   }
   return problems;
 }

@@ -59,20 +59,20 @@ function buildResults(request: IssueRequest, achievement: JsonObject, versionUrl
     const criterionId = rubricIds(versionUrl, result.criterion);
     const criterion = rubric.find((rd) => rd.id === criterionId);
     if (criterion === undefined) {
-      throw new CredentialInputError(`/results/${i}/criterion`, `the achievement's rubric has no criterion "${result.criterion}"`);
+      throw new CredentialInputError(`#/results/${i}/criterion`, `the achievement's rubric has no criterion "${result.criterion}"`);
     }
-    if (seen.has(criterionId)) throw new CredentialInputError(`/results/${i}/criterion`, `criterion "${result.criterion}" is given twice`);
+    if (seen.has(criterionId)) throw new CredentialInputError(`#/results/${i}/criterion`, `criterion "${result.criterion}" is given twice`);
     seen.add(criterionId);
     const levels = criterion.rubricCriterionLevel ?? [];
     const levelId = rubricIds(versionUrl, result.criterion, result.level);
     const achieved = levels.findIndex((l) => l.id === levelId);
     if (achieved < 0) {
-      throw new CredentialInputError(`/results/${i}/level`, `criterion "${result.criterion}" has no level "${result.level}"`);
+      throw new CredentialInputError(`#/results/${i}/level`, `criterion "${result.criterion}" has no level "${result.level}"`);
     }
     const required = criterion.requiredLevel === undefined ? -1 : levels.findIndex((l) => l.id === criterion.requiredLevel);
     if (achieved < required) {
       throw new CredentialInputError(
-        `/results/${i}/level`,
+        `#/results/${i}/level`,
         `"${levels[achieved]?.name}" is below the level required on "${criterion.name}" (${levels[required]?.name})`,
         'below-required-level',
       );
@@ -81,7 +81,7 @@ function buildResults(request: IssueRequest, achievement: JsonObject, versionUrl
   });
   const missing = rubric.filter((rd) => !seen.has(rd.id));
   if (missing.length > 0) {
-    throw new CredentialInputError('/results', `a result is required for every rubric criterion; missing: ${missing.map((m) => m.name ?? m.id).join(', ')}`);
+    throw new CredentialInputError('#/results', `a result is required for every rubric criterion; missing: ${missing.map((m) => m.name ?? m.id).join(', ')}`);
   }
   return results;
 }
@@ -116,6 +116,8 @@ export interface BuildCredentialOptions {
   readonly now: Date;
   /** The achievement lists evidence requirements, so at least one evidence item must be linked. */
   readonly requiresEvidence?: boolean;
+  /** The status list entry allocated for this credential (OB 3.0: one object). */
+  readonly credentialStatus?: JsonObject;
   /** Extra contexts the proof suite needs (Ed25519Signature2020). */
   readonly extraContexts?: readonly string[];
 }
@@ -128,17 +130,17 @@ export function buildCredential(options: BuildCredentialOptions): JsonObject {
   const { request, id, issuer, achievement, achievementVersionUrl, now } = options;
   if (typeof id !== 'string' || !/^https?:\/\/|^urn:uuid:/.test(id)) throw new TypeError('id must be a URL or urn:uuid');
 
-  const validFrom = request.validFrom === undefined ? now : parseDate(request.validFrom, '/validFrom');
-  const validUntil = request.validUntil === undefined ? undefined : parseDate(request.validUntil, '/validUntil');
+  const validFrom = request.validFrom === undefined ? now : parseDate(request.validFrom, '#/validFrom');
+  const validUntil = request.validUntil === undefined ? undefined : parseDate(request.validUntil, '#/validUntil');
   if (validUntil !== undefined && validUntil <= validFrom) {
-    throw new CredentialInputError('/validUntil', 'validUntil must be later than validFrom');
+    throw new CredentialInputError('#/validUntil', 'validUntil must be later than validFrom');
   }
-  const awardedDate = request.awardedAt === undefined ? validFrom : parseDate(request.awardedAt, '/awardedAt');
-  const assessedAt = request.assessedAt === undefined ? undefined : parseDate(request.assessedAt, '/assessedAt');
-  if (assessedAt !== undefined && assessedAt > now) throw new CredentialInputError('/assessedAt', 'the assessment date is in the future');
+  const awardedDate = request.awardedAt === undefined ? validFrom : parseDate(request.awardedAt, '#/awardedAt');
+  const assessedAt = request.assessedAt === undefined ? undefined : parseDate(request.assessedAt, '#/assessedAt');
+  if (assessedAt !== undefined && assessedAt > now) throw new CredentialInputError('#/assessedAt', 'the assessment date is in the future');
 
   if (options.requiresEvidence === true && (request.evidence ?? []).length === 0) {
-    throw new CredentialInputError('/evidence', 'this achievement requires evidence; link at least one item');
+    throw new CredentialInputError('#/evidence', 'this achievement requires evidence; link at least one item');
   }
 
   const identityType = request.recipient.identityType ?? 'emailAddress';
@@ -181,5 +183,6 @@ export function buildCredential(options: BuildCredentialOptions): JsonObject {
       }),
     ),
     credentialSchema: [{ id: OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, type: '1EdTechJsonSchemaValidator2019' }],
+    credentialStatus: options.credentialStatus,
   });
 }

@@ -14,7 +14,10 @@ export interface RemoteDocument {
   document: unknown;
 }
 
-export type DocumentLoader = (url: string) => Promise<RemoteDocument>;
+export type DocumentLoader = ((url: string) => Promise<RemoteDocument>) & {
+  /** Whether `url` is a JSON-LD context we ship (the only contexts ever used). */
+  readonly isShippedContext: (url: string) => boolean;
+};
 
 /** Returns the DID document for a DID (without fragment). */
 export type DidResolver = (did: string) => Promise<Record<string, unknown>>;
@@ -70,7 +73,7 @@ export function createDocumentLoader(options: {
   const { contexts, resolveDid } = options;
   if (!(contexts instanceof Map)) throw new TypeError('contexts must be a Map');
   if (typeof resolveDid !== 'function') throw new TypeError('resolveDid must be a function');
-  return async (url: string) => {
+  const load = async (url: string): Promise<RemoteDocument> => {
     const context = contexts.get(url);
     if (context !== undefined) return { contextUrl: null, documentUrl: url, document: context };
     if (url.startsWith('did:')) {
@@ -87,6 +90,7 @@ export function createDocumentLoader(options: {
     }
     throw new UnknownContextError(url);
   };
+  return Object.assign(load, { isShippedContext: (url: string) => contexts.has(url) });
 }
 
 function findVerificationMethod(didDocument: Record<string, unknown>, id: string): Record<string, unknown> | undefined {

@@ -40,7 +40,7 @@ export function loadSchemas(dir: string): SchemaRegistry {
       if (validateFn === undefined) return undefined;
       if (validateFn(document)) return [];
       return (validateFn.errors ?? []).map((e) => ({
-        pointer: e.instancePath === '' ? '/' : e.instancePath,
+        pointer: `#${e.instancePath}`,
         detail: `${e.instancePath || 'credential'} ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? `: ${JSON.stringify(e.params.allowedValues)}` : ''}`,
       }));
     },

@@ -83,6 +83,47 @@ export interface CredentialsTable {
   valid_from: Timestamp;
   valid_until: Timestamp | null;
   created_at: CreatedAt;
+  status: ColumnType<CredentialStatus, CredentialStatus | undefined, CredentialStatus>;
+  status_changed_at: Timestamp | null;
+  status_reason: string | null;
+}
+
+export type CredentialStatus = 'active' | 'suspended' | 'revoked';
+export type StatusPurpose = 'revocation' | 'suspension';
+
+export interface StatusListsTable {
+  id: string;
+  issuer_id: string;
+  purpose: StatusPurpose;
+  /** 1, 2, … per issuer and purpose: a new list starts when one fills. */
+  seq: number;
+  /** Entries in the bitstring (≥ 131,072: herd privacy). */
+  size: number;
+  /** How many entries are handed out before the list counts as full (random probing slows as it fills). */
+  capacity: number;
+  full: ColumnType<boolean, boolean | undefined, boolean>;
+  version: ColumnType<number, number | undefined, number>;
+  signed_json: string | null;
+  signed_version: number | null;
+  signed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface StatusEntriesTable {
+  list_id: string;
+  idx: number;
+  credential_id: string;
+}
+
+export interface CredentialStatusEventsTable {
+  id: ColumnType<string, never, never>;
+  credential_id: string;
+  action: 'revoke' | 'suspend' | 'reinstate';
+  from_status: CredentialStatus;
+  to_status: CredentialStatus;
+  reason: string;
+  api_key_id: string | null;
+  at: Timestamp;
 }
 
 export interface Database {
@@ -93,6 +134,9 @@ export interface Database {
   achievements: AchievementsTable;
   achievement_versions: AchievementVersionsTable;
   credentials: CredentialsTable;
+  status_lists: StatusListsTable;
+  status_entries: StatusEntriesTable;
+  credential_status_events: CredentialStatusEventsTable;
 }
 
 export type IssuerRow = Selectable<IssuersTable>;
@@ -105,3 +149,5 @@ export type AchievementRow = Selectable<AchievementsTable>;
 export type AchievementVersionRow = Selectable<AchievementVersionsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
 export type NewCredentialRow = Insertable<CredentialsTable>;
+export type StatusListRow = Selectable<StatusListsTable>;
+export type CredentialStatusEventRow = Selectable<CredentialStatusEventsTable>;

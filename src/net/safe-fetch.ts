@@ -53,15 +53,18 @@ export async function fetchJson(url: string, options: SafeFetchOptions): Promise
   if (target.username !== '' || target.password !== '') throw new FetchRefusedError('Refusing to fetch a URL with credentials');
   const client = target.protocol === 'https:' ? https : http;
 
-  const lookup: net.LookupFunction = (hostname, lookupOptions, callback) => {
-    dns.lookup(hostname, { ...lookupOptions, all: false }, (error, address, family) => {
-      if (error) return callback(error, '', 0);
-      if (!options.allowPrivate && isPrivateAddress(address as string)) {
-        return callback(new FetchRefusedError(`Refusing to fetch from private or loopback address ${String(address)}`), '', 0);
-      }
-      callback(null, address as string, family);
+  // Every address the name resolves to is checked, and the connection uses only those: no rebinding in between.
+  // Node asks for all addresses (`all: true`) when it races IPv4 and IPv6, so answer in the shape it asked for.
+  const lookup = ((hostname: string, lookupOptions: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
+    dns.lookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+      if (error) return callback(error);
+      const refused = options.allowPrivate ? undefined : addresses.find((a) => isPrivateAddress(a.address));
+      if (refused !== undefined) return callback(new FetchRefusedError(`Refusing to fetch from private or loopback address ${refused.address}`));
+      if (addresses.length === 0) return callback(new Error(`${hostname} has no address`));
+      if (lookupOptions.all) return callback(null, addresses);
+      callback(null, addresses[0]!.address, addresses[0]!.family);
     });
-  };
+  }) as unknown as net.LookupFunction;
   const literal = target.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(literal) !== 0 && !options.allowPrivate && isPrivateAddress(literal)) {
     throw new FetchRefusedError(`Refusing to fetch from private or loopback address ${literal}`);
@@ -83,7 +86,8 @@ export async function fetchJson(url: string, options: SafeFetchOptions): Promise
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > options.maxBytes) {
-            request.destroy(new Error(`GET ${url} is larger than ${options.maxBytes} bytes`));
+            reject(new Error(`GET ${url} is larger than ${options.maxBytes} bytes`));
+            request.destroy(); // no error: the promise is already settled, and an error here would go uncaught
             return;
           }
           chunks.push(chunk);

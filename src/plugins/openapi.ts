@@ -26,6 +26,7 @@ export default fp(
         tags: [
           { name: 'credentials', description: 'Issue and read credentials' },
           { name: 'verification', description: 'Verify any credential' },
+          { name: 'status', description: 'Revocation, suspension and status lists' },
           { name: 'catalogue', description: 'Achievement definitions' },
           { name: 'issuers', description: 'Issuer profiles and DID documents' },
           { name: 'operations', description: 'Health' },

@@ -85,7 +85,7 @@ export default async function achievementRoutes(app: FastifyInstance, { services
       operationId: 'getAchievementVersion',
       summary: 'The OB 3.0 Achievement JSON of one version (public)',
       tags: ['catalogue'],
-      params: Type.Object({ id: IdParam.properties.id, version: Type.Integer({ minimum: 1 }) }),
+      params: Type.Object({ id: IdParam.properties.id, version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }),
       response: { 200: { content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } }, 400: problem, 404: problem },
     },
     handler: async (request, reply) => {

@@ -23,8 +23,9 @@ export const Slug = Type.String({
 export const extensibleEnum = (values: readonly string[], description: string) =>
   Type.String({ pattern: `^(${values.join('|')}|ext:[A-Za-z0-9._-]+)$`, description });
 
+/** Text with at least one visible character. */
 export const Text = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) });
+  Type.String({ minLength: 1, maxLength, pattern: '\\S', ...(description ? { description } : {}) });
 
 export const ProblemFieldError = Type.Object(
   { pointer: Type.String(), detail: Type.String() },

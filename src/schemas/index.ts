@@ -4,6 +4,7 @@ import { Problem, ProblemFieldError } from './common.js';
 import { VerifiableCredential, VerificationCheck, VerificationResult, VerifyRequest } from './credential.js';
 import { AssessorInput, EvidenceInput, IssueRequest, RecipientInput, ResultInput } from './issue-request.js';
 import { DidDocument, IssuerProfile } from './issuer.js';
+import { StatusChange, StatusChangeRequest, StatusHistory, VcApiStatusRequest } from './status.js';
 
 export const sharedSchemas = [
   ProblemFieldError, Problem,
@@ -11,4 +12,5 @@ export const sharedSchemas = [
   RecipientInput, EvidenceInput, ResultInput, AssessorInput, IssueRequest,
   VerifiableCredential, VerifyRequest, VerificationCheck, VerificationResult,
   IssuerProfile, DidDocument,
+  StatusChangeRequest, StatusChange, StatusHistory, VcApiStatusRequest,
 ] as const;

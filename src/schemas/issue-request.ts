@@ -58,7 +58,7 @@ export const IssueRequest = Type.Object(
     achievement: Type.Object(
       {
         id: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }),
-        version: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: the latest version' })),
+        version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Default: the latest version' })),
       },
       { additionalProperties: false },
     ),

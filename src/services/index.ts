@@ -12,7 +12,11 @@ import { createAchievementService } from './achievements.js';
 import { createDidResolver } from './did-resolver.js';
 import { createIssuanceService } from './issuance.js';
 import { createIssuerService } from './issuers.js';
-import { createVerificationService, statusNotSupported } from './verification.js';
+import { createVerificationService } from './verification.js';
+import { createStatusService } from './status.js';
+import { createStatusChecker } from '../credentials/status-check.js';
+import { verifyCredential } from '../credentials/verify.js';
+import { fetchJson } from '../net/safe-fetch.js';
 
 export interface ServiceDeps {
   readonly db: Kysely<Database>;
@@ -23,6 +27,10 @@ export interface ServiceDeps {
     readonly allowPrivateFetch: boolean;
     readonly fetchTimeoutMs: number;
     readonly fetchMaxBytes: number;
+    /** false: new credentials carry no credentialStatus (benchmarks only). Default true. */
+    readonly credentialStatus?: boolean;
+    /** Entries a status list takes before the next starts (default 75% of 131,072; tests use small values). */
+    readonly statusListCapacity?: number;
   };
   readonly clock?: () => Date;
 }
@@ -39,27 +47,48 @@ export function createServices(deps: ServiceDeps) {
   const { db, keyring, box, config } = deps;
   const clock = deps.clock ?? (() => new Date());
   const { contexts, schemas } = shippedDocuments();
-  const resolveDid = createDidResolver({
-    db,
-    publicUrl: config.publicUrl,
-    fetchOptions: { timeoutMs: config.fetchTimeoutMs, maxBytes: config.fetchMaxBytes, allowPrivate: config.allowPrivateFetch },
-  });
+  const fetchOptions = { timeoutMs: config.fetchTimeoutMs, maxBytes: config.fetchMaxBytes, allowPrivate: config.allowPrivateFetch };
+  const resolveDid = createDidResolver({ db, publicUrl: config.publicUrl, fetchOptions });
   const documentLoader = createDocumentLoader({ contexts, resolveDid });
   const issuers = createIssuerService({ db, keyring, publicUrl: config.publicUrl, clock });
   const achievements = createAchievementService({ db, publicUrl: config.publicUrl, clock });
+  const status = createStatusService({
+    db,
+    keyring,
+    issuers,
+    documentLoader,
+    publicUrl: config.publicUrl,
+    clock,
+    listCapacity: config.statusListCapacity,
+  });
   const issuance = createIssuanceService({
     db,
     keyring,
     box,
     issuers,
     achievements,
+    status: config.credentialStatus === false ? undefined : status,
     documentLoader,
     validate: (credential) => schemas.validate(OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, credential) ?? [],
     publicUrl: config.publicUrl,
     clock,
   });
-  const verification = createVerificationService({ documentLoader, schemas, checkStatus: statusNotSupported, clock });
-  return { issuers, achievements, issuance, verification, documentLoader };
+  const checkStatus = createStatusChecker({
+    fetchDocument: async (url) =>
+      status.isLocalList(url) ? (JSON.parse((await status.signedList(status.localListId(url))).text) as unknown) : fetchJson(url, fetchOptions),
+    verifyListCredential: async (credential) => {
+      const report = await verifyCredential({
+        credential,
+        documentLoader,
+        now: clock(),
+        checkStatus: async () => ({ outcome: 'error', message: 'A status list must not itself carry a status' }),
+      });
+      return report.verified ? null : report.errors.join('; ');
+    },
+    localStatus: status.localStatus,
+  });
+  const verification = createVerificationService({ documentLoader, schemas, checkStatus, clock });
+  return { issuers, achievements, issuance, status, verification, documentLoader };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -2,10 +2,13 @@
  * Issuance: build → validate → sign → record.
  *
  * Invariants:
- * 1. A credential is returned only after its row is committed, and the row holds the exact text returned, so
- *    nothing handed out is unrecorded. A crash before the commit loses only a signature nobody received.
- * 2. A row always holds a signed credential: the insert happens after signing, in one statement.
- * 3. (issuer, Idempotency-Key) is UNIQUE. A retry with the same key and body returns the stored credential;
+ * 1. Allocate status → build → validate → sign → insert run in one transaction, and the credential is returned
+ *    only after the commit, holding the exact text stored: nothing handed out is unrecorded, and a crash before
+ *    the commit loses only a signature nobody received (and frees its status index).
+ * 2. A row always holds a signed credential: the insert happens after signing.
+ * 3. The status list index is claimed in the same transaction as the insert (see status.ts): a rolled-back
+ *    issuance frees it, a committed one holds it alone.
+ * 4. (issuer, Idempotency-Key) is UNIQUE. A retry with the same key and body returns the stored credential;
  *    another body under the same key is a 409. Two concurrent requests with one key race on the constraint and
  *    the loser returns the winner's credential, so a key never yields two credentials.
  */
@@ -25,6 +28,7 @@ import type { AchievementDefinition } from '../schemas/achievement.js';
 import type { IssueRequest } from '../schemas/issue-request.js';
 import type { AchievementService } from './achievements.js';
 import type { ApiKeyIdentity, IssuerService } from './issuers.js';
+import type { StatusService } from './status.js';
 
 export interface IssuedCredential {
   readonly id: string;
@@ -50,18 +54,31 @@ export function canonicalJson(value: unknown): string {
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
 
+/** Runs the pure builder, turning its input errors into 422 problems. */
+function build<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof CredentialInputError)) throw error;
+    const slug = error.kind === 'below-required-level' ? 'result-below-required-level' : 'unprocessable-credential';
+    throw new Problem(slug, error.message, [{ pointer: error.pointer, detail: error.message }]);
+  }
+}
+
 export function createIssuanceService(deps: {
   db: Kysely<Database>;
   keyring: Pick<Keyring, 'signerFor'>;
   box: Pick<SecretBox, 'mac'>;
   issuers: Pick<IssuerService, 'getIssuer' | 'profileOf' | 'signingKey'>;
   achievements: Pick<AchievementService, 'findVersion' | 'urls'>;
+  /** Undefined: credentials carry no status (CREDENTIAL_STATUS=false, for benchmarks). */
+  status: Pick<StatusService, 'allocate'> | undefined;
   documentLoader: DocumentLoader;
   validate: CredentialValidator;
   publicUrl: string;
   clock: () => Date;
 }) {
-  const { db, keyring, box, issuers, achievements, documentLoader, validate, publicUrl, clock } = deps;
+  const { db, keyring, box, issuers, achievements, status, documentLoader, validate, publicUrl, clock } = deps;
 
   const replay = (row: { id: string; credential_url: string; signed_json: string; request_hash: string }, requestHash: string): IssuedCredential => {
     if (row.request_hash !== requestHash) {
@@ -83,56 +100,58 @@ export function createIssuanceService(deps: {
       if (version.issuer_id !== issuer.id) {
         throw new Problem('forbidden', `Achievement ${request.achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`);
       }
-      const definition = JSON.parse(version.definition_json) as AchievementDefinition;
       const proofType = request.proofType ?? issuer.default_proof_type;
       const id = crypto.randomUUID();
       const url = `${publicUrl}/credentials/${id}`;
       const now = clock();
 
-      let unsigned: Record<string, unknown>;
-      try {
-        unsigned = buildCredential({
-          request,
-          id: url,
-          issuer: issuers.profileOf(issuer),
-          achievement: JSON.parse(version.achievement_json) as Record<string, unknown>,
-          achievementVersionUrl: achievements.urls(version.achievement_id, version.version).versionUrl,
-          requiresEvidence: (definition.evidenceRequirements ?? []).length > 0,
-          now,
-          extraContexts: contextsForProof(proofType),
-        });
-      } catch (error) {
-        if (!(error instanceof CredentialInputError)) throw error;
-        const slug = error.kind === 'below-required-level' ? 'result-below-required-level' : 'unprocessable-credential';
-        throw new Problem(slug, error.message, [{ pointer: error.pointer, detail: error.message }]);
-      }
-      const schemaErrors = validate(unsigned);
-      if (schemaErrors.length > 0) {
-        throw new Problem('unprocessable-credential', 'The credential would not conform to the Open Badges 3.0 schema', schemaErrors);
-      }
-
+      const definition = JSON.parse(version.definition_json) as AchievementDefinition;
       const key = await issuers.signingKey(issuer);
-      const suite = createSigningSuite({ proofType, signer: await keyring.signerFor(key), date: now });
-      const signed = await signCredential({ credential: unsigned, suite, documentLoader });
-      const text = JSON.stringify(signed);
+      const signer = await keyring.signerFor(key);
       const identityType = request.recipient.identityType ?? 'emailAddress';
+      const recipientLookupHash = box.mac('recipient', `${identityType}:${normalizeIdentifier(identityType, request.recipient.identity)}`);
 
+      let text: string;
       try {
-        await credentials.insertCredential(db, {
-          id,
-          credential_url: url,
-          issuer_id: issuer.id,
-          achievement_id: version.achievement_id,
-          achievement_version: version.version,
-          recipient_lookup_hash: box.mac('recipient', `${identityType}:${normalizeIdentifier(identityType, request.recipient.identity)}`),
-          api_key_id: caller.apiKeyId,
-          idempotency_key: idempotencyKey ?? null,
-          request_hash: requestHash,
-          proof_type: proofType,
-          signed_json: text,
-          valid_from: String(signed.validFrom),
-          valid_until: typeof signed.validUntil === 'string' ? signed.validUntil : null,
-          created_at: now,
+        text = await db.transaction().execute(async (trx) => {
+          const credentialStatus = status === undefined ? undefined : await status.allocate(trx, issuer.id, id);
+          const unsigned = build(() =>
+            buildCredential({
+              request,
+              id: url,
+              issuer: issuers.profileOf(issuer),
+              achievement: JSON.parse(version.achievement_json) as Record<string, unknown>,
+              achievementVersionUrl: achievements.urls(version.achievement_id, version.version).versionUrl,
+              requiresEvidence: (definition.evidenceRequirements ?? []).length > 0,
+              credentialStatus,
+              now,
+              extraContexts: contextsForProof(proofType),
+            }),
+          );
+          const schemaErrors = validate(unsigned);
+          if (schemaErrors.length > 0) {
+            throw new Problem('unprocessable-credential', 'The credential would not conform to the Open Badges 3.0 schema', schemaErrors);
+          }
+          const suite = createSigningSuite({ proofType, signer, date: now });
+          const signed = await signCredential({ credential: unsigned, suite, documentLoader });
+          const signedText = JSON.stringify(signed);
+          await credentials.insertCredential(trx, {
+            id,
+            credential_url: url,
+            issuer_id: issuer.id,
+            achievement_id: version.achievement_id,
+            achievement_version: version.version,
+            recipient_lookup_hash: recipientLookupHash,
+            api_key_id: caller.apiKeyId,
+            idempotency_key: idempotencyKey ?? null,
+            request_hash: requestHash,
+            proof_type: proofType,
+            signed_json: signedText,
+            valid_from: String(signed.validFrom),
+            valid_until: typeof signed.validUntil === 'string' ? signed.validUntil : null,
+            created_at: now,
+          });
+          return signedText;
         });
       } catch (error) {
         if (idempotencyKey !== undefined && isUniqueViolation(error)) {

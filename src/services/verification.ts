@@ -48,9 +48,3 @@ export function createVerificationService(deps: {
 }
 
 export type VerificationService = ReturnType<typeof createVerificationService>;
-
-/** Until status lists are supported, any credentialStatus is reported as uncheckable: never as a pass. */
-export const statusNotSupported: StatusChecker = async (credential) => {
-  const status = asArray(credential.credentialStatus)[0] as { type?: unknown } | undefined;
-  return { outcome: 'error', message: `Status could not be checked: ${String(status?.type ?? 'unknown')} status is not supported yet` };
-};

@@ -83,3 +83,8 @@ declare module '@digitalbazaar/multikey-context' {
 declare module 'did-context' {
   export const contexts: Map<string, unknown>;
 }
+
+declare module '@digitalbazaar/vc-bitstring-status-list' {
+  export function checkStatus(options: Record<string, unknown>): Promise<{ verified: boolean; error?: unknown }>;
+  export function decodeList(options: { encodedList: string }): Promise<{ length: number; getStatus(index: number): boolean }>;
+}

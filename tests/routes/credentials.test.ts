@@ -143,7 +143,7 @@ describe(`POST /credentials (${backendName})`, () => {
     const before = await countCredentials(t.database.db);
     const res = await issue(issueRequest(achievementId, { results: [{ criterion: 'lesson-plan', level: 'developing' }, { criterion: 'reflection', level: 'proficient' }] }));
     expect(res.statusCode).toBe(422);
-    expect(res.json().errors[0].pointer).toBe('/results/0/level');
+    expect(res.json().errors[0].pointer).toBe('#/results/0/level');
     expect(await countCredentials(t.database.db)).toBe(before);
   });
 

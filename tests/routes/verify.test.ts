@@ -60,6 +60,7 @@ describe(`POST /credentials/verify (${backendName})`, () => {
       ['issuer', 'pass'],
       ['proof', 'pass'],
       ['validity', 'pass'],
+      ['status', 'pass'],
     ]);
   });
 
@@ -85,7 +86,7 @@ describe(`POST /credentials/verify (${backendName})`, () => {
   });
 
   it('fails an expired credential on the validity check only', async () => {
-    const t2 = await createTestApp({ clock: () => new Date('2020-01-01T00:00:00Z') });
+    const t2 = await createTestApp({ clock: () => new Date('2020-01-01T00:00:00Z'), credentialStatus: false });
     try {
       const other = await createIssuer(t2.app.services, { didMethod: 'key' });
       const { id } = await createAchievement(t2.app, other);

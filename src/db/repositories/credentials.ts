@@ -19,3 +19,19 @@ export async function countCredentials(db: Db): Promise<number> {
   const row = await db.selectFrom('credentials').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Locks one credential row for a status change. */
+export async function lockCredential(trx: Transaction<Database>, id: string): Promise<CredentialRow | undefined> {
+  return trx.selectFrom('credentials').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function findByUrl(db: Db, url: string): Promise<CredentialRow | undefined> {
+  return db.selectFrom('credentials').selectAll().where('credential_url', '=', url).executeTakeFirst();
+}
+
+export async function setCredentialStatus(
+  trx: Transaction<Database>,
+  args: { id: string; status: 'active' | 'suspended' | 'revoked'; at: Date; reason: string },
+): Promise<void> {
+  await trx.updateTable('credentials').set({ status: args.status, status_changed_at: args.at, status_reason: args.reason }).where('id', '=', args.id).execute();
+}

@@ -1,0 +1,198 @@
+/**
+ * Revocation and suspension (W3C Bitstring Status List v1.0).
+ *
+ * Design notes, which the code follows:
+ * 1. OB 3.0 allows one `credentialStatus` object, so every credential carries one BitstringStatusListEntry with
+ *    purpose `revocation`: the purpose the 1EdTech validator, the Learner Credential Wallet and VerifierPlus check.
+ *    Suspension (reversible, "under review") is recorded here and reported by this service's verifier and pages.
+ * 2. Indexes are random inside lists of 131,072 entries (herd privacy), per issuer and purpose. A list takes
+ *    `capacity` entries (default 75%: random probing stays cheap) and then the next list starts.
+ * 3. An index is claimed by inserting (list, idx) under a primary key, in the issuing transaction: two
+ *    credentials can never share one, and a rolled-back issuance frees its index (none is lost). Collisions are
+ *    retried with another random index; only the rows touched are locked, so issuers never wait on each other.
+ * 4. New lists are numbered per issuer and purpose under a unique constraint: concurrent creators (also on other
+ *    instances) agree on one list.
+ * 5. The signed list is cached with the list version it encodes; a status change bumps the version in the same
+ *    transaction, so the next read re-signs. Reads re-sign at most once per version and also before validUntil.
+ */
+import crypto from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { CredentialStatus, Database } from '../db/database.js';
+import * as credentials from '../db/repositories/credentials.js';
+import * as lists from '../db/repositories/status-lists.js';
+import type { DocumentLoader } from '../credentials/document-loader.js';
+import { toDateTimeStamp } from '../credentials/build.js';
+import { signCredential } from '../credentials/sign.js';
+import { buildStatusEntry, buildStatusListCredential, encodeBitstring, MIN_LIST_SIZE } from '../credentials/status-list.js';
+import { createSigningSuite } from '../credentials/suites.js';
+import type { LocalStatus } from '../credentials/status-check.js';
+import type { Keyring } from '../keys/keyring.js';
+import { Problem } from '../errors.js';
+import type { ApiKeyIdentity, IssuerService } from './issuers.js';
+
+export type StatusAction = 'revoke' | 'suspend' | 'reinstate';
+
+const LIST_TTL_MS = 60_000;
+const LIST_VALIDITY_MS = 24 * 3600_000;
+const MAX_PROBES = 32;
+
+const TRANSITIONS: Record<StatusAction, { from: readonly CredentialStatus[]; to: CredentialStatus }> = {
+  revoke: { from: ['active', 'suspended'], to: 'revoked' },
+  suspend: { from: ['active'], to: 'suspended' },
+  reinstate: { from: ['suspended'], to: 'active' },
+};
+
+export interface StatusChange {
+  readonly credentialId: string;
+  readonly status: CredentialStatus;
+  readonly changedAt: string;
+  readonly reason: string;
+}
+
+export function createStatusService(deps: {
+  db: Kysely<Database>;
+  keyring: Pick<Keyring, 'signerFor'>;
+  issuers: Pick<IssuerService, 'getIssuer' | 'signingKey'>;
+  documentLoader: DocumentLoader;
+  publicUrl: string;
+  clock: () => Date;
+  listCapacity?: number;
+}) {
+  const { db, keyring, issuers, documentLoader, publicUrl, clock } = deps;
+  const capacity = deps.listCapacity ?? Math.floor(MIN_LIST_SIZE * 0.75);
+  const listUrl = (id: string) => `${publicUrl}/status-lists/${id}`;
+  const listPrefix = `${publicUrl}/status-lists/`;
+
+  async function openList(trx: Transaction<Database>, issuerId: string) {
+    for (;;) {
+      const open = await lists.findOpenList(trx, issuerId, 'revocation');
+      if (open !== undefined) return open;
+      const seq = await lists.nextListSeq(trx, issuerId, 'revocation');
+      await lists.createList(trx, { id: crypto.randomUUID(), issuerId, purpose: 'revocation', seq, size: MIN_LIST_SIZE, capacity, at: clock() });
+    }
+  }
+
+  /** Claims a random free index for `credentialId` inside the issuing transaction. */
+  async function allocate(trx: Transaction<Database>, issuerId: string, credentialId: string): Promise<Record<string, unknown>> {
+    for (;;) {
+      const list = await openList(trx, issuerId);
+      let collisions = 0;
+      for (let probe = 0; probe < MAX_PROBES; probe++) {
+        const idx = crypto.randomInt(list.size);
+        if (await lists.claimIndex(trx, { listId: list.id, idx, credentialId })) {
+          // Cheap fullness check: counting happens only once collisions say the list is getting dense.
+          if (collisions >= 2 && (await lists.countEntries(trx, list.id)) >= list.capacity) await lists.markFull(trx, list.id);
+          return buildStatusEntry({ listUrl: listUrl(list.id), index: idx, purpose: 'revocation' });
+        }
+        collisions++;
+        if (collisions >= 3 && (await lists.countEntries(trx, list.id)) >= list.capacity) break;
+      }
+      await lists.markFull(trx, list.id);
+    }
+  }
+
+  const ownedCredential = async (caller: ApiKeyIdentity, id: string) => {
+    const row = /^[0-9a-f-]{36}$/.test(id) ? await credentials.findCredential(db, id) : await credentials.findByUrl(db, id);
+    if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
+    if (row.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This credential was issued by another issuer');
+    return row;
+  };
+
+  async function change(caller: ApiKeyIdentity, id: string, action: StatusAction, reason: string): Promise<StatusChange> {
+    const owned = await ownedCredential(caller, id);
+    const at = clock();
+    return db.transaction().execute(async (trx) => {
+      const row = await credentials.lockCredential(trx, owned.id);
+      if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
+      const transition = TRANSITIONS[action];
+      if (!transition.from.includes(row.status)) {
+        const detail =
+          row.status === 'revoked' ? 'The credential is revoked; revocation is permanent' : `Cannot ${action} a credential that is ${row.status}`;
+        throw new Problem('conflict', detail);
+      }
+      await credentials.setCredentialStatus(trx, { id: row.id, status: transition.to, at, reason });
+      await lists.insertStatusEvent(trx, { credentialId: row.id, action, from: row.status, to: transition.to, reason, apiKeyId: caller.apiKeyId, at });
+      if (transition.to === 'revoked') await lists.bumpListVersions(trx, row.id);
+      return { credentialId: row.credential_url, status: transition.to, changedAt: at.toISOString(), reason };
+    });
+  }
+
+  /** The signed list credential, re-signed when a bit changed or it nears validUntil. */
+  async function signedList(id: string): Promise<{ text: string; etag: string; version: number }> {
+    const list = /^[0-9a-f-]{36}$/.test(id) ? await lists.findList(db, id) : undefined;
+    if (list === undefined) throw new Problem('not-found', `No status list ${id}`);
+    const now = clock();
+    const fresh =
+      list.signed_json !== null && list.signed_version === list.version && list.signed_at !== null && now.getTime() - list.signed_at.getTime() < LIST_VALIDITY_MS / 2;
+    let text = list.signed_json;
+    if (!fresh || text === null) {
+      const issuer = await issuers.getIssuer(list.issuer_id);
+      const encodedList = encodeBitstring({ size: list.size, setIndexes: await lists.setIndexes(db, list.id, 'revoked') });
+      const unsigned = buildStatusListCredential({
+        listUrl: listUrl(list.id),
+        issuer: issuer.did,
+        purpose: list.purpose,
+        encodedList,
+        validFrom: toDateTimeStamp(now),
+        validUntil: toDateTimeStamp(new Date(now.getTime() + LIST_VALIDITY_MS)),
+        ttlMs: LIST_TTL_MS,
+      });
+      const suite = createSigningSuite({ proofType: 'eddsa-rdfc-2022', signer: await keyring.signerFor(await issuers.signingKey(issuer)), date: now });
+      text = JSON.stringify(await signCredential({ credential: unsigned, suite, documentLoader, proofAsArray: false }));
+      await lists.storeSignedList(db, { id: list.id, version: list.version, json: text, at: now });
+    }
+    return { text, etag: `"${crypto.createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`, version: list.version };
+  }
+
+  return {
+    allocate,
+    listUrl,
+    signedList,
+    ttlSeconds: LIST_TTL_MS / 1000,
+
+    revoke: (caller: ApiKeyIdentity, id: string, reason: string) => change(caller, id, 'revoke', reason),
+    suspend: (caller: ApiKeyIdentity, id: string, reason: string) => change(caller, id, 'suspend', reason),
+    reinstate: (caller: ApiKeyIdentity, id: string, reason: string) => change(caller, id, 'reinstate', reason),
+    change,
+
+    /** VC-API (VCALM) POST /credentials/status: set or clear one purpose's status. */
+    async setStatus(caller: ApiKeyIdentity, args: { credentialId: string; purpose: string; status: boolean; reason?: string }): Promise<StatusChange> {
+      const reason = args.reason ?? 'set through the VC-API status endpoint';
+      if (args.purpose === 'revocation') {
+        if (!args.status) {
+          const row = await ownedCredential(caller, args.credentialId);
+          if (row.status === 'revoked') throw new Problem('conflict', 'Revocation is permanent and cannot be cleared');
+          return { credentialId: row.credential_url, status: row.status, changedAt: (row.status_changed_at ?? row.created_at).toISOString(), reason: row.status_reason ?? '' };
+        }
+        return change(caller, args.credentialId, 'revoke', reason);
+      }
+      if (args.purpose === 'suspension') return change(caller, args.credentialId, args.status ? 'suspend' : 'reinstate', reason);
+      throw new Problem('validation-failed', `statusPurpose must be revocation or suspension, not ${args.purpose}`);
+    },
+
+    async history(caller: ApiKeyIdentity, id: string) {
+      const row = await ownedCredential(caller, id);
+      const events = await lists.statusHistory(db, row.id);
+      return {
+        credentialId: row.credential_url,
+        status: row.status,
+        changedAt: row.status_changed_at?.toISOString() ?? null,
+        reason: row.status_reason,
+        history: events.map((e) => ({ action: e.action, from: e.from_status, to: e.to_status, reason: e.reason, apiKeyId: e.api_key_id, at: e.at.toISOString() })),
+      };
+    },
+
+    /** Our own records, for the verifier: state, date and reason of credentials issued here. */
+    async localStatus(credentialUrl: string): Promise<LocalStatus | undefined> {
+      if (!credentialUrl.startsWith(`${publicUrl}/credentials/`)) return undefined;
+      const row = await credentials.findByUrl(db, credentialUrl);
+      return row === undefined ? undefined : { status: row.status, changedAt: row.status_changed_at, reason: row.status_reason };
+    },
+
+    /** Our own lists are read from the database, not over HTTP. */
+    isLocalList: (url: string) => url.startsWith(listPrefix),
+    localListId: (url: string) => url.slice(listPrefix.length),
+  };
+}
+
+export type StatusService = ReturnType<typeof createStatusService>;
