@@ -16,7 +16,7 @@ export interface Runtime {
   readonly keyring: Keyring;
 }
 
-export async function openRuntime(config: Config, logger: Pick<Logger, 'info'>): Promise<Runtime> {
+export async function openRuntime(config: Config, logger: Pick<Logger, 'info' | 'warn'>): Promise<Runtime> {
   const box = createSecretBox(
     loadMasterKey({
       masterKey: config.masterKey,
@@ -24,7 +24,11 @@ export async function openRuntime(config: Config, logger: Pick<Logger, 'info'>):
       generateInDir: config.databaseUrl === undefined ? config.dataDir : undefined,
     }),
   );
-  const database = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool will reconnect'),
+  });
   try {
     await migrateToLatest(database.db, logger);
     const keyring = createKeyring(box);

@@ -25,6 +25,8 @@ export interface ConnectOptions {
   /** Embedded data directory, or `memory://` for a throwaway database. */
   readonly dataDir: string;
   readonly poolSize?: number;
+  /** Called when an idle pooled connection fails (server restart, admin termination); the pool replaces it. */
+  readonly onIdleError?: (error: Error) => void;
 }
 
 export class EmbeddedDatabaseLockedError extends Error {
@@ -41,6 +43,8 @@ export class EmbeddedDatabaseLockedError extends Error {
 export async function connect(options: ConnectOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl !== undefined) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // Without a listener, an idle connection dropped by the server would crash the process (pg emits 'error').
+    pool.on('error', (error) => options.onIdleError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
