@@ -62,7 +62,13 @@ async function measureFloor(unsigned: Record<string, unknown>) {
   const verifyTimes: number[] = [];
   for (let i = 0; i < 200; i++) {
     const start = performance.now();
-    const result = await vc.verifyCredential({ credential: signed, suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), documentLoader });
+    // The floor is the signature library alone: the status list is not fetched (checkStatus passes).
+    const result = await vc.verifyCredential({
+      credential: signed,
+      suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+      documentLoader,
+      checkStatus: async () => ({ verified: true }),
+    });
     verifyTimes.push(performance.now() - start);
     if (!result.verified) throw new Error('floor verify failed');
   }
@@ -77,7 +83,7 @@ async function measureFloor(unsigned: Record<string, unknown>) {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-function startServer(dataDir: string): ChildProcess {
+function startServer(dataDir: string, extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, [path.join(root, 'dist/src/server.js')], {
     env: {
       ...process.env,
@@ -88,6 +94,7 @@ function startServer(dataDir: string): ChildProcess {
       LOG_LEVEL: 'warn',
       SEED_DEMO: 'true',
       ...(process.env.DATABASE_URL ? { MASTER_KEY: process.env.MASTER_KEY ?? Buffer.alloc(32, 9).toString('base64') } : {}),
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -117,16 +124,22 @@ function load(options: autocannon.Options): Promise<HttpResult> {
   });
 }
 
-async function main() {
+interface Prepared {
+  auth: Record<string, string>;
+  issueBody: string;
+  first: Record<string, unknown>;
+}
+
+/** Starts a server (fresh database), prepares an achievement and one credential, runs `measure`, stops it. */
+async function withServer<T>(extraEnv: Record<string, string>, measure: (prepared: Prepared, rss: () => number) => Promise<T>): Promise<T> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  if (!fs.existsSync(path.join(root, 'dist/src/server.js'))) throw new Error('run `npm run build` first (npm run bench does)');
-  const server = startServer(dataDir);
+  if (process.env.DATABASE_URL) await resetDatabase(process.env.DATABASE_URL);
+  const server = startServer(dataDir, extraEnv);
   let rssMax = 0;
   const sampler = setInterval(() => {
     try {
       const status = fs.readFileSync(`/proc/${server.pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      rssMax = Math.max(rssMax, kb / 1024);
+      rssMax = Math.max(rssMax, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
     } catch {
       /* process gone */
     }
@@ -135,11 +148,32 @@ async function main() {
     await waitFor(`${BASE}/readyz`);
     const { apiKey } = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as { apiKey: string };
     const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-    const achievement = await (await fetch(`${BASE}/achievements`, { method: 'POST', headers: auth, body: fs.readFileSync(path.join(root, 'examples/achievement.json')) })).json() as { id: string };
+    const achievementResponse = await fetch(`${BASE}/achievements`, { method: 'POST', headers: auth, body: fs.readFileSync(path.join(root, 'examples/achievement.json')) });
+    const achievement = (await achievementResponse.json()) as { id: string };
     const issueBody = fs.readFileSync(path.join(root, 'examples/issue.json'), 'utf8').replace('ACHIEVEMENT_ID', achievement.id);
-    const first = await (await fetch(`${BASE}/credentials`, { method: 'POST', headers: auth, body: issueBody })).json() as Record<string, unknown>;
-    const { proof: _proof, ...unsigned } = first;
+    const first = (await (await fetch(`${BASE}/credentials`, { method: 'POST', headers: auth, body: issueBody })).json()) as Record<string, unknown>;
+    return await measure({ auth, issueBody, first }, () => Math.round(rssMax));
+  } finally {
+    clearInterval(sampler);
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
 
+/** The benchmark owns the database named by DATABASE_URL: it empties it so each server starts from scratch. */
+async function resetDatabase(url: string) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('drop schema public cascade; create schema public');
+  await client.end();
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(root, 'dist/src/server.js'))) throw new Error('run `npm run build` first (npm run bench does)');
+  const measured = await withServer({}, async ({ auth, issueBody, first }, rss) => {
+    const { proof: _proof, ...unsigned } = first;
     const floor = await measureFloor(unsigned);
     const issue = { url: `${BASE}/credentials`, method: 'POST' as const, headers: auth, body: issueBody };
     const issue_c1 = await load({ ...issue, connections: 1 });
@@ -152,42 +186,53 @@ async function main() {
       connections: 16,
     });
     const read_credential_c64 = await load({ url: String(first.id), headers: { accept: 'application/json' }, connections: 64 });
+    const statusListUrl = String((first.credentialStatus as { statusListCredential: string }).statusListCredential);
+    const status_list_c64 = await load({ url: statusListUrl, connections: 64 });
+    return { floor, issue_c1, issue_c16, verify_c16, read_credential_c64, status_list_c64, rss: rss() };
+  });
+  const issue_c16_no_status = await withServer({ CREDENTIAL_STATUS: 'false' }, ({ auth, issueBody }) =>
+    load({ url: `${BASE}/credentials`, method: 'POST', headers: auth, body: issueBody, connections: 16 }),
+  );
 
-    const cores = os.cpus().length;
-    const results = {
-      date: new Date().toISOString(),
-      machine: `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-      database: process.env.DATABASE_URL ? 'postgres' : 'pglite',
-      duration_s: DURATION_S,
-      cores,
-      floor,
-      issue_c1,
-      issue_c16,
-      verify_c16,
-      read_credential_c64,
-      ratios: {
-        issue_c16_vs_floor_sign_x_cores: round(issue_c16.per_s / (floor.sign_per_s_per_core * cores)),
-        verify_c16_vs_floor_verify_x_cores: round(verify_c16.per_s / (floor.verify_per_s_per_core * cores)),
-      },
-      rss_mb_max: Math.round(rssMax),
-    };
-    fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
-    const table = [
-      ['measure', 'per s', 'p50 ms', 'p99 ms', 'errors'],
-      ['floor sign (vc.issue, 1 core)', floor.sign_per_s_per_core, floor.sign_median_ms, '', ''],
-      ['floor verify (1 core)', floor.verify_per_s_per_core, floor.verify_median_ms, '', ''],
-      ...(['issue_c1', 'issue_c16', 'verify_c16', 'read_credential_c64'] as const).map((k) => [k, results[k].per_s, results[k].p50_ms, results[k].p99_ms, results[k].errors]),
-    ];
-    process.stdout.write(`${results.machine}; ${results.database}; ${DURATION_S}s per load\n`);
-    for (const row of table) process.stdout.write(row.map((c, i) => String(c).padEnd(i === 0 ? 32 : 10)).join('') + '\n');
-    process.stdout.write(`rss max ${results.rss_mb_max} MB; wrote bench/results/latest.json\n`);
-  } finally {
-    clearInterval(sampler);
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  const { floor, issue_c1, issue_c16, verify_c16, read_credential_c64, status_list_c64 } = measured;
+  const cores = os.cpus().length;
+  const results = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    database: process.env.DATABASE_URL ? 'postgres' : 'pglite',
+    duration_s: DURATION_S,
+    cores,
+    floor,
+    issue_c1,
+    issue_c16,
+    issue_c16_no_status,
+    verify_c16,
+    read_credential_c64,
+    status_list_c64,
+    ratios: {
+      issue_c16_vs_floor_sign_x_cores: round(issue_c16.per_s / (floor.sign_per_s_per_core * cores)),
+      verify_c16_vs_floor_verify_x_cores: round(verify_c16.per_s / (floor.verify_per_s_per_core * cores)),
+      issue_status_on_vs_off: round(issue_c16.per_s / issue_c16_no_status.per_s),
+    },
+    rss_mb_max: measured.rss,
+  };
+  fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
+  const rows: Array<Array<string | number>> = [
+    ['measure', 'per s', 'p50 ms', 'p99 ms', 'errors'],
+    ['floor sign (vc.issue, 1 core)', floor.sign_per_s_per_core, floor.sign_median_ms, '', ''],
+    ['floor verify (1 core)', floor.verify_per_s_per_core, floor.verify_median_ms, '', ''],
+    ...(['issue_c1', 'issue_c16', 'issue_c16_no_status', 'verify_c16', 'read_credential_c64', 'status_list_c64'] as const).map((k) => [
+      k,
+      results[k].per_s,
+      results[k].p50_ms,
+      results[k].p99_ms,
+      results[k].errors,
+    ]),
+  ];
+  process.stdout.write(`${results.machine}; ${results.database}; ${DURATION_S}s per load\n`);
+  for (const row of rows) process.stdout.write(row.map((c, i) => String(c).padEnd(i === 0 ? 32 : 10)).join('') + '\n');
+  process.stdout.write(`ratios ${JSON.stringify(results.ratios)}; rss max ${results.rss_mb_max} MB; wrote bench/results/latest.json\n`);
 }
 
 await main();
