@@ -57,9 +57,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     begin raise exception 'credential_status_events is append-only'; end $$`.execute(db);
   await sql`create trigger credential_status_events_no_change before update or delete on credential_status_events
     for each row execute function credential_status_events_append_only()`.execute(db);
+  await sql`create trigger credential_status_events_no_truncate before truncate on credential_status_events
+    for each statement execute function credential_status_events_append_only()`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop trigger credential_status_events_no_truncate on credential_status_events`.execute(db);
   await sql`drop trigger credential_status_events_no_change on credential_status_events`.execute(db);
   await sql`drop function credential_status_events_append_only()`.execute(db);
   await db.schema.dropTable('credential_status_events').execute();

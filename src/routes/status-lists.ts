@@ -23,8 +23,15 @@ export default async function statusListRoutes(app: FastifyInstance, { services 
         .header('cache-control', `public, max-age=${services.status.ttlSeconds}, must-revalidate`)
         .header('access-control-allow-origin', '*')
         .header('vary', 'Accept-Encoding');
-      if (request.headers['if-none-match'] === list.etag) return reply.code(304).send();
+      if (etagMatches(request.headers['if-none-match'], list.etag)) return reply.code(304).send();
       return reply.type('application/vc+ld+json').send(list.text);
     },
   });
+}
+
+/** RFC 9110 §13.1.2: If-None-Match is `*` or a list of (possibly weak) entity tags, compared weakly. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }

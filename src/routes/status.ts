@@ -50,8 +50,13 @@ export default async function credentialStatusRoutes(app: FastifyInstance, { ser
       response: { 200: { $ref: 'StatusChange#' }, 400: problem, 401: problem, 403: problem, 404: problem, 409: problem },
     },
     handler: async (request) => {
-      const body = request.body as { credentialId: string; credentialStatus: { statusPurpose: string }; status?: boolean };
-      return status.setStatus(callerOf(request), { credentialId: body.credentialId, purpose: body.credentialStatus.statusPurpose, status: body.status ?? true });
+      const body = request.body as { credentialId: string; credentialStatus: { statusPurpose: string }; status?: boolean; reason?: string };
+      return status.setStatus(callerOf(request), {
+        credentialId: body.credentialId,
+        purpose: body.credentialStatus.statusPurpose,
+        status: body.status ?? true,
+        reason: body.reason,
+      });
     },
   });
 }

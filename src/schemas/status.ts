@@ -57,6 +57,7 @@ export const VcApiStatusRequest = Type.Object(
       { additionalProperties: true },
     ),
     status: Type.Optional(Type.Boolean({ description: 'true sets the status (default), false clears it' })),
+    reason: Type.Optional(Text(1000, 'Recorded in the history (an extension to the VC-API request)')),
   },
   { $id: 'VcApiStatusRequest', additionalProperties: true },
 );

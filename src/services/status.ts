@@ -7,8 +7,8 @@
  *    Suspension (reversible, "under review") is recorded here and reported by this service's verifier and pages.
  * 2. Indexes are random inside lists of 131,072 entries (herd privacy), per issuer and purpose. A list takes
  *    about `capacity` entries (default 75%: random probing stays cheap) and then the next list starts. Counting
- *    a list's entries on every issue would cost O(n), so it is counted on a random ~1/64 of claims and whenever
- *    probes collide; a list may overshoot its capacity by a few entries, never its size.
+ *    a list's entries on every issue would cost O(n), so it is counted on a random 1 in min(64, capacity/64)
+ *    claims and whenever probes collide; a list may overshoot its capacity by a few entries, never its size.
  * 3. An index is claimed by inserting (list, idx) under a primary key, in the issuing transaction: two
  *    credentials can never share one, and a rolled-back issuance frees its index (none is lost). Collisions are
  *    retried with another random index; only the rows touched are locked, so issuers never wait on each other.
@@ -82,7 +82,7 @@ export function createStatusService(deps: {
       for (let probe = 0; probe < MAX_PROBES; probe++) {
         const idx = crypto.randomInt(list.size);
         if (await lists.claimIndex(trx, { listId: list.id, idx, credentialId })) {
-          const sample = collisions >= 2 || crypto.randomInt(Math.max(1, Math.ceil(list.capacity / 64))) === 0;
+          const sample = collisions >= 2 || crypto.randomInt(Math.min(64, Math.max(1, Math.ceil(list.capacity / 64)))) === 0;
           if (sample && (await lists.countEntries(trx, list.id)) >= list.capacity) await lists.markFull(trx, list.id);
           return buildStatusEntry({ listUrl: listUrl(list.id), index: idx, purpose: 'revocation' });
         }
@@ -159,7 +159,7 @@ export function createStatusService(deps: {
 
     /** VC-API (VCALM) POST /credentials/status: set or clear one purpose's status. */
     async setStatus(caller: ApiKeyIdentity, args: { credentialId: string; purpose: string; status: boolean; reason?: string }): Promise<StatusChange> {
-      const reason = args.reason ?? 'set through the VC-API status endpoint';
+      const reason = args.reason ?? `${args.status ? 'set' : 'cleared'} ${args.purpose} through the VC-API status endpoint`;
       if (args.purpose === 'revocation') {
         if (!args.status) {
           const row = await ownedCredential(caller, args.credentialId);

@@ -57,7 +57,13 @@ export async function verifyIndependently(credential: unknown): Promise<{ verifi
     credential,
     suite: suites(),
     documentLoader: independentDocumentLoader,
-    checkStatus: (options: unknown) =>
-      checkStatus({ ...(options as object), suite: suites(), documentLoader: independentDocumentLoader }) as Promise<{ verified: boolean }>,
+    // The library's `verified` means "the status could be read"; a set bit (status true) means revoked or suspended.
+    checkStatus: async (options: unknown) => {
+      const result = (await checkStatus({ ...(options as object), suite: suites(), documentLoader: independentDocumentLoader })) as {
+        verified: boolean;
+        results?: Array<{ status?: boolean }>;
+      };
+      return { ...result, verified: result.verified && !(result.results ?? []).some((r) => r.status === true) };
+    },
   });
 }
