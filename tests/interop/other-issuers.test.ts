@@ -6,35 +6,12 @@ import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { independentDocumentLoader } from '../helpers/independent-verifier.js';
+import { createOtherIssuer as otherIssuer, otherAchievementSubject as achievementSubject } from '../helpers/other-issuer.js';
 
 const OB_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
-
-async function otherIssuer() {
-  const pair = await Ed25519Multikey.generate();
-  const did = `did:key:${pair.publicKeyMultibase}`;
-  const key = await Ed25519Multikey.from({
-    ...(await pair.export({ publicKey: true, secretKey: true, includeContext: true })),
-    id: `${did}#${pair.publicKeyMultibase}`,
-    controller: did,
-  });
-  return { did, signer: key.signer() };
-}
-
-const achievementSubject = {
-  type: ['AchievementSubject'],
-  identifier: [{ type: 'IdentityObject', identityType: 'emailAddress', hashed: false, identityHash: 'learner@example.org' }],
-  achievement: {
-    id: 'https://other.example.org/achievements/1',
-    type: ['Achievement'],
-    name: 'Culturally Responsive Teaching',
-    description: 'Another platform’s micro-credential.',
-    criteria: { narrative: 'Demonstrated in a portfolio.' },
-  },
-};
 
 describe('verifying credentials issued by other implementations', () => {
   let t: TestApp;

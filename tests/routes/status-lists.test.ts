@@ -11,7 +11,6 @@ import zlib from 'node:zlib';
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backendName } from '../helpers/database.js';
 import { createAchievement, createIssuer, issueRequest, type Issuer } from '../helpers/factories.js';
 import { independentDocumentLoader, verifyIndependently } from '../helpers/independent-verifier.js';
+import { createOtherIssuer, otherAchievementSubject } from '../helpers/other-issuer.js';
 
 type Json = Record<string, unknown>;
 interface Check {
@@ -34,15 +34,9 @@ const LIST_SIZE = 131_072;
 
 /** Another implementation's issuer: a did:key and a signer from stock @digitalbazaar libraries. */
 async function otherIssuer() {
-  const pair = await Ed25519Multikey.generate();
-  const did = `did:key:${pair.publicKeyMultibase}`;
-  const key = await Ed25519Multikey.from({
-    ...(await pair.export({ publicKey: true, secretKey: true, includeContext: true })),
-    id: `${did}#${pair.publicKeyMultibase}`,
-    controller: did,
-  });
+  const { did, signer } = await createOtherIssuer();
   const sign = (credential: Json) =>
-    vc.issue({ credential, suite: new DataIntegrityProof({ signer: key.signer(), cryptosuite: eddsaRdfc2022 }), documentLoader: independentDocumentLoader });
+    vc.issue({ credential, suite: new DataIntegrityProof({ signer, cryptosuite: eddsaRdfc2022 }), documentLoader: independentDocumentLoader });
   return {
     did,
     /** An OpenBadgeCredential with the given status, VCDM 2.0. */
@@ -54,17 +48,7 @@ async function otherIssuer() {
         name: 'Culturally Responsive Teaching',
         issuer: { id: did, type: ['Profile'], name: 'Other Platform' },
         validFrom: '2025-01-01T00:00:00Z',
-        credentialSubject: {
-          type: ['AchievementSubject'],
-          identifier: [{ type: 'IdentityObject', identityType: 'emailAddress', hashed: false, identityHash: 'learner@example.org' }],
-          achievement: {
-            id: 'https://other.example.org/achievements/1',
-            type: ['Achievement'],
-            name: 'Culturally Responsive Teaching',
-            description: 'Another platform’s micro-credential.',
-            criteria: { narrative: 'Demonstrated in a portfolio.' },
-          },
-        },
+        credentialSubject: otherAchievementSubject,
         credentialStatus,
       }),
     /** A signed BitstringStatusListCredential. */
