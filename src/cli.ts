@@ -2,7 +2,8 @@
  * Admin commands over the same services and database as the server. With the embedded database only one
  * process may open it, so stop the server first (the CLI says so if it is running).
  *
- *   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--proof eddsa-rdfc-2022|Ed25519Signature2020] [--json]
+ *   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>]
+ *                                [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof …] [--json]
  *   npm run cli -- issuer list [--json]
  *   npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--json]
  *   npm run cli -- apikey list --issuer <issuerId> [--json]
@@ -15,7 +16,8 @@ import { openRuntime } from './runtime.js';
 import { createIssuerService } from './services/issuers.js';
 
 const USAGE = `Usage:
-  npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>] [--proof eddsa-rdfc-2022|Ed25519Signature2020] [--json]
+  npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>]
+        [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof eddsa-rdfc-2022|Ed25519Signature2020] [--json]
   npm run cli -- issuer list [--json]
   npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--json]
   npm run cli -- apikey list --issuer <issuerId> [--json]
@@ -41,6 +43,9 @@ function parse(argv: string[]) {
         url: { type: 'string' },
         email: { type: 'string' },
         description: { type: 'string' },
+        image: { type: 'string' },
+        'parent-name': { type: 'string' },
+        'parent-url': { type: 'string' },
         proof: { type: 'string' },
         issuer: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -80,7 +85,8 @@ async function main(argv: string[]): Promise<void> {
         if (values.proof !== undefined && values.proof !== 'eddsa-rdfc-2022' && values.proof !== 'Ed25519Signature2020') {
           throw new UsageError('--proof must be eddsa-rdfc-2022 or Ed25519Signature2020');
         }
-        for (const [flag, value] of [['--url', values.url]] as const) {
+        if (values['parent-url'] !== undefined && values['parent-name'] === undefined) throw new UsageError('--parent-url needs --parent-name');
+        for (const [flag, value] of [['--url', values.url], ['--image', values.image], ['--parent-url', values['parent-url']]] as const) {
           if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) throw new UsageError(`${flag} must be an http(s) URL`);
         }
         const { issuer, apiKey } = await issuers.createIssuer({
@@ -89,6 +95,8 @@ async function main(argv: string[]): Promise<void> {
           url: values.url,
           email: values.email,
           description: values.description,
+          imageUrl: values.image,
+          parentOrg: values['parent-name'] === undefined ? undefined : { name: values['parent-name'], url: values['parent-url'] },
           proofType: values.proof as 'eddsa-rdfc-2022' | 'Ed25519Signature2020' | undefined,
         });
         print(
