@@ -226,5 +226,5 @@ thead th{font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spac
 .button{display:inline-block;background:var(--accent);color:#fff;text-decoration:none;padding:10px 16px;border-radius:8px;font-weight:600}
 @media (max-width:600px){.headline{flex-direction:column}.card{padding:20px}}
 @media print{body{background:#fff;font-size:12pt}main{max-width:none;padding:0}.card{border:none;padding:0 0 12px}.actions{display:none}a{color:inherit;text-decoration:none}
-.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}section{break-inside:avoid}}
+.verdict,.check .icon,.verdict-icon{-webkit-print-color-adjust:exact;print-color-adjust:exact}section{break-inside:avoid}}
 `;
