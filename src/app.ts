@@ -15,6 +15,12 @@ import auth from './plugins/auth.js';
 import openapi from './plugins/openapi.js';
 import problemDetails from './plugins/problem-details.js';
 import { installValidators } from './plugins/validation.js';
+import cors from './plugins/cors.js';
+import { installJsonParser } from './plugins/json-body.js';
+import security from './plugins/security.js';
+import apiKeyRoutes from './routes/api-keys.js';
+import administrationRoutes from './routes/administration.js';
+import { createMetrics } from './metrics.js';
 import achievementRoutes from './routes/achievements.js';
 import credentialRoutes from './routes/credentials.js';
 import healthRoutes from './routes/health.js';
@@ -28,15 +34,13 @@ import { createServices, type Services } from './services/index.js';
 
 export interface AppDeps {
   readonly config: Pick<Config, 'publicUrl' | 'allowPrivateFetch' | 'fetchTimeoutMs' | 'fetchMaxBytes' | 'bodyLimitBytes'> &
-    Partial<Pick<Config, 'credentialStatus'>> & { readonly statusListCapacity?: number };
+    Partial<Pick<Config, 'credentialStatus' | 'rateLimitPerMinute' | 'rateLimitKeyPerMinute'>> & { readonly statusListCapacity?: number };
   readonly db: Kysely<Database>;
   readonly keyring: Keyring;
   readonly box: SecretBox;
   readonly logger: Logger | false;
   readonly clock?: () => Date;
 }
-
-const JSON_TYPES = ['application/ld+json', 'application/vc+ld+json', 'application/vc'];
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { services: Services }> {
   const { config } = deps;
@@ -56,32 +60,55 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   for (const schema of sharedSchemas) app.addSchema(schema);
   // Only JSON is accepted; text bodies are a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
-  // JSON-LD media types are JSON: parse them with the same (prototype-poisoning-safe) parser.
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  installJsonParser(app);
+  const metrics = createMetrics();
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
   // One log line per request: no bodies, no headers, no query strings (they may carry identifiers).
   app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
     request.log.info(
       { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request',
     );
   });
 
-  const services = createServices({ db: deps.db, keyring: deps.keyring, box: deps.box, config, clock: deps.clock });
+  const services = createServices({ db: deps.db, keyring: deps.keyring, box: deps.box, config, clock: deps.clock, metrics });
 
   await app.register(problemDetails, { publicUrl: config.publicUrl });
+  await app.register(security, {
+    perAddressPerMinute: config.rateLimitPerMinute ?? 1200,
+    perKeyPerMinute: config.rateLimitKeyPerMinute ?? 6000,
+    https: config.publicUrl.startsWith('https:'),
+  });
+  await app.register(cors);
   await app.register(openapi, { publicUrl: config.publicUrl, version: '0.1.0' });
-  await app.register(auth, { findApiKey: services.issuers.findApiKey });
+  await app.register(auth, {
+    findApiKey: services.issuers.findApiKey,
+    onDenied: (caller, scope, request) =>
+      services.audit.record({
+        issuerId: caller.issuerId,
+        actor: `apikey:${caller.apiKeyId}`,
+        action: 'access.denied',
+        target: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+        outcome: 'denied',
+        detail: { missingScope: scope },
+      }),
+  });
 
-  await app.register(healthRoutes, { ping: async () => void (await sql`select 1`.execute(deps.db)) });
+  await app.register(healthRoutes, { ping: async () => void (await sql`select 1`.execute(deps.db)), metrics: metrics.registry });
   await app.register(problemRoutes, { prefix: '/problems' });
   await app.register(issuerRoutes, { prefix: '/issuers', services });
   await app.register(achievementRoutes, { prefix: '/achievements', services });
   await app.register(verifyRoutes, { prefix: '/credentials', services });
   await app.register(credentialStatusRoutes, { prefix: '/credentials', services });
   await app.register(statusListRoutes, { prefix: '/status-lists', services });
+  await app.register(apiKeyRoutes, { prefix: '/api-keys', services });
+  await app.register(administrationRoutes, { services });
   await app.register(credentialRoutes, { prefix: '/credentials', services });
 
   return Object.assign(app, { services });

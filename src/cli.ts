@@ -5,7 +5,7 @@
  *   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>]
  *                                [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof …] [--json]
  *   npm run cli -- issuer list [--json]
- *   npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--json]
+ *   npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--scopes issue,revoke] [--expires 2027-06-30] [--json]
  *   npm run cli -- apikey list --issuer <issuerId> [--json]
  *   npm run cli -- apikey revoke <apiKeyId>
  */
@@ -13,13 +13,14 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
-import { createIssuerService } from './services/issuers.js';
+import { createIssuerService, toApiKeyInfo } from './services/issuers.js';
+import { SCOPES, type Scope } from './schemas/api-key.js';
 
 const USAGE = `Usage:
   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>]
         [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof eddsa-rdfc-2022|Ed25519Signature2020] [--json]
   npm run cli -- issuer list [--json]
-  npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--json]
+  npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--scopes issue,revoke,catalogue,admin] [--expires <date>] [--json]
   npm run cli -- apikey list --issuer <issuerId> [--json]
   npm run cli -- apikey revoke <apiKeyId>`;
 
@@ -44,6 +45,8 @@ function parse(argv: string[]) {
         email: { type: 'string' },
         description: { type: 'string' },
         image: { type: 'string' },
+        scopes: { type: 'string' },
+        expires: { type: 'string' },
         'parent-name': { type: 'string' },
         'parent-url': { type: 'string' },
         proof: { type: 'string' },
@@ -85,8 +88,13 @@ async function main(argv: string[]): Promise<void> {
         if (values.proof !== undefined && values.proof !== 'eddsa-rdfc-2022' && values.proof !== 'Ed25519Signature2020') {
           throw new UsageError('--proof must be eddsa-rdfc-2022 or Ed25519Signature2020');
         }
-        if (values['parent-url'] !== undefined && values['parent-name'] === undefined) throw new UsageError('--parent-url needs --parent-name');
-        for (const [flag, value] of [['--url', values.url], ['--image', values.image], ['--parent-url', values['parent-url']]] as const) {
+        if (values['parent-url'] !== undefined && values['parent-name'] === undefined)
+          throw new UsageError('--parent-url needs --parent-name');
+        for (const [flag, value] of [
+          ['--url', values.url],
+          ['--image', values.image],
+          ['--parent-url', values['parent-url']],
+        ] as const) {
           if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) throw new UsageError(`${flag} must be an http(s) URL`);
         }
         const { issuer, apiKey } = await issuers.createIssuer({
@@ -118,7 +126,18 @@ async function main(argv: string[]): Promise<void> {
         await issuers.getIssuer(values.issuer).catch(() => {
           throw new UsageError(`No issuer ${values.issuer}`);
         });
-        const key = await issuers.createApiKey(values.issuer, values.name ?? 'cli');
+        const scopes = values.scopes === undefined ? undefined : values.scopes.split(',').map((x) => x.trim());
+        if (scopes !== undefined && (scopes.length === 0 || scopes.some((x) => !(SCOPES as readonly string[]).includes(x)))) {
+          throw new UsageError(`--scopes is a comma-separated list of ${SCOPES.join(', ')}`);
+        }
+        const expiresAt = values.expires === undefined ? undefined : new Date(values.expires);
+        if (expiresAt !== undefined && (Number.isNaN(expiresAt.getTime()) || expiresAt <= new Date()))
+          throw new UsageError('--expires must be a future date, e.g. 2027-06-30');
+        const key = await issuers.createApiKey(values.issuer, {
+          name: values.name ?? 'cli',
+          scopes: scopes as Scope[] | undefined,
+          expiresAt,
+        });
         print(
           { apiKeyId: key.id, issuerId: key.issuerId, apiKey: key.apiKey },
           `API key ${key.id} for issuer ${key.issuerId}:\n  ${key.apiKey}\n(Shown once; store it now.)`,

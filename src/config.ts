@@ -27,6 +27,8 @@ export interface Config {
   readonly fetchMaxBytes: number;
   /** New credentials carry a revocation status entry (false only for benchmarks). */
   readonly credentialStatus: boolean;
+  readonly rateLimitPerMinute: number;
+  readonly rateLimitKeyPerMinute: number;
 }
 
 interface VariableSpec {
@@ -52,12 +54,14 @@ export const variables: readonly VariableSpec[] = [
   { name: 'LOG_LEVEL', description: 'pino level: fatal, error, warn, info, debug, trace or silent.', default: 'info' },
   {
     name: 'ALLOW_PRIVATE_FETCH',
-    description: 'true lets the verifier fetch DID documents and status lists from private or loopback addresses (development and tests only).',
+    description:
+      'true lets the verifier fetch DID documents and status lists from private or loopback addresses (development and tests only).',
     default: 'false',
   },
   {
     name: 'MASTER_KEY',
-    description: 'Base64 of 32 random bytes that encrypts issuer signing keys at rest. Required with DATABASE_URL unless MASTER_KEY_FILE is set.',
+    description:
+      'Base64 of 32 random bytes that encrypts issuer signing keys at rest. Required with DATABASE_URL unless MASTER_KEY_FILE is set.',
   },
   { name: 'MASTER_KEY_FILE', description: 'Path of a file holding MASTER_KEY (for container secrets).' },
   {
@@ -68,6 +72,12 @@ export const variables: readonly VariableSpec[] = [
   { name: 'BODY_LIMIT_BYTES', description: 'Largest accepted request body.', default: '262144' },
   { name: 'FETCH_TIMEOUT_MS', description: 'Timeout of each outbound fetch made while verifying.', default: '5000' },
   { name: 'FETCH_MAX_BYTES', description: 'Largest response accepted from an outbound fetch.', default: '1048576' },
+  {
+    name: 'RATE_LIMIT_PER_MINUTE',
+    description: 'Requests a client address may make per minute without an API key (per instance).',
+    default: '1200',
+  },
+  { name: 'RATE_LIMIT_KEY_PER_MINUTE', description: 'Requests one API key may make per minute (per instance).', default: '6000' },
   {
     name: 'CREDENTIAL_STATUS',
     description: 'false issues credentials without a revocation entry (benchmarks only: such credentials cannot be revoked).',
@@ -159,6 +169,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     fetchTimeoutMs: integer('FETCH_TIMEOUT_MS', 5000, 100, 60_000),
     fetchMaxBytes: integer('FETCH_MAX_BYTES', 1_048_576, 1024, 64 * 1024 * 1024),
     credentialStatus: boolean('CREDENTIAL_STATUS', true),
+    rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
+    rateLimitKeyPerMinute: integer('RATE_LIMIT_KEY_PER_MINUTE', 6000, 1, 10_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

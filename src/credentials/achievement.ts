@@ -40,7 +40,10 @@ export function checkDefinition(definition: AchievementDefinition): Array<{ poin
       levels.add(level.key);
     });
     if (criterion.requiredLevel !== undefined && !levels.has(criterion.requiredLevel)) {
-      problems.push({ pointer: `#/rubric/${i}/requiredLevel`, detail: `"${criterion.requiredLevel}" is not one of this criterion's levels` });
+      problems.push({
+        pointer: `#/rubric/${i}/requiredLevel`,
+        detail: `"${criterion.requiredLevel}" is not one of this criterion's levels`,
+      });
     }
   });
   if (definition.creator !== undefined && definition.creator.id === undefined && definition.creator.url === undefined) {

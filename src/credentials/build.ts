@@ -81,7 +81,10 @@ function buildResults(request: IssueRequest, achievement: JsonObject, versionUrl
   });
   const missing = rubric.filter((rd) => !seen.has(rd.id));
   if (missing.length > 0) {
-    throw new CredentialInputError('#/results', `a result is required for every rubric criterion; missing: ${missing.map((m) => m.name ?? m.id).join(', ')}`);
+    throw new CredentialInputError(
+      '#/results',
+      `a result is required for every rubric criterion; missing: ${missing.map((m) => m.name ?? m.id).join(', ')}`,
+    );
   }
   return results;
 }
@@ -144,9 +147,7 @@ export function buildCredential(options: BuildCredentialOptions): JsonObject {
   }
 
   const identityType = request.recipient.identityType ?? 'emailAddress';
-  const identifier: JsonObject[] = [
-    { ...hashRecipient({ identityType, identifier: request.recipient.identity }) },
-  ];
+  const identifier: JsonObject[] = [{ ...hashRecipient({ identityType, identifier: request.recipient.identity }) }];
   if (request.recipient.name !== undefined) {
     identifier.push({ type: 'IdentityObject', identityType: 'name', hashed: false, identityHash: request.recipient.name });
   }

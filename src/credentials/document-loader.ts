@@ -66,10 +66,7 @@ export function loadContexts(dir: string): ReadonlyMap<string, Readonly<Record<s
 }
 
 /** A loader over shipped contexts and a DID resolver. */
-export function createDocumentLoader(options: {
-  contexts: ReadonlyMap<string, unknown>;
-  resolveDid: DidResolver;
-}): DocumentLoader {
+export function createDocumentLoader(options: { contexts: ReadonlyMap<string, unknown>; resolveDid: DidResolver }): DocumentLoader {
   const { contexts, resolveDid } = options;
   if (!(contexts instanceof Map)) throw new TypeError('contexts must be a Map');
   if (typeof resolveDid !== 'function') throw new TypeError('resolveDid must be a function');

@@ -26,7 +26,10 @@ export function hashRecipient(options: { identityType: string; identifier: strin
   if (typeof identityType !== 'string' || identityType === '') throw new TypeError('identityType is required');
   if (typeof identifier !== 'string' || identifier.trim() === '') throw new TypeError('identifier is required');
   const salt = options.salt ?? crypto.randomBytes(16).toString('hex');
-  const digest = crypto.createHash('sha256').update(normalizeIdentifier(identityType, identifier) + salt, 'utf8').digest('hex');
+  const digest = crypto
+    .createHash('sha256')
+    .update(normalizeIdentifier(identityType, identifier) + salt, 'utf8')
+    .digest('hex');
   return { type: 'IdentityObject', identityType, hashed: true, identityHash: `sha256$${digest}`, salt };
 }
 
@@ -39,6 +42,9 @@ export function identityMatches(identity: IdentityObject, identifier: string): b
   if (!identity.hashed) return identity.identityHash === value;
   const [algorithm, hex] = identity.identityHash.split('$', 2);
   if ((algorithm !== 'sha256' && algorithm !== 'md5') || hex === undefined) return false;
-  const digest = crypto.createHash(algorithm).update(value + (identity.salt ?? ''), 'utf8').digest('hex');
+  const digest = crypto
+    .createHash(algorithm)
+    .update(value + (identity.salt ?? ''), 'utf8')
+    .digest('hex');
   return digest === hex.toLowerCase();
 }

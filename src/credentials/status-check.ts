@@ -36,7 +36,8 @@ async function checkBitstringEntry(entry: Json, deps: StatusCheckDeps): Promise<
   const listUrl = entry.statusListCredential;
   const index = Number(entry.statusListIndex);
   if (typeof listUrl !== 'string' || !/^https?:\/\//.test(listUrl)) throw new StatusUnavailable('statusListCredential is not a URL');
-  if (!Number.isInteger(index) || index < 0 || String(entry.statusListIndex) !== String(index)) throw new StatusUnavailable('statusListIndex is not a non-negative integer');
+  if (!Number.isInteger(index) || index < 0 || String(entry.statusListIndex) !== String(index))
+    throw new StatusUnavailable('statusListIndex is not a non-negative integer');
   let list: unknown;
   try {
     list = await deps.fetchDocument(listUrl);
@@ -51,7 +52,8 @@ async function checkBitstringEntry(entry: Json, deps: StatusCheckDeps): Promise<
   if (problem !== null) throw new StatusUnavailable(`the status list ${listUrl} does not verify (${problem})`);
   const subject = asArray(list.credentialSubject)[0];
   if (!isObject(subject)) throw new StatusUnavailable(`${listUrl} has no credentialSubject`);
-  if (!asArray(subject.statusPurpose).includes(purpose)) throw new StatusUnavailable(`the status list is for ${String(subject.statusPurpose)}, not ${purpose}`);
+  if (!asArray(subject.statusPurpose).includes(purpose))
+    throw new StatusUnavailable(`the status list is for ${String(subject.statusPurpose)}, not ${purpose}`);
   let bytes: Uint8Array;
   try {
     bytes = decodeBitstring(subject.encodedList);
@@ -60,12 +62,17 @@ async function checkBitstringEntry(entry: Json, deps: StatusCheckDeps): Promise<
   }
   const size = Number(entry.statusSize ?? 1);
   if (size !== 1) throw new StatusUnavailable(`statusSize ${size} is not supported`);
-  if (bytes.length * 8 < MIN_LIST_SIZE && entry.type !== 'StatusList2021Entry') throw new StatusUnavailable('the status list is shorter than 131,072 entries');
+  if (bytes.length * 8 < MIN_LIST_SIZE && entry.type !== 'StatusList2021Entry')
+    throw new StatusUnavailable('the status list is shorter than 131,072 entries');
   if (index >= bytes.length * 8) throw new StatusUnavailable('statusListIndex is beyond the end of the list');
   return { set: bitAt(bytes, index), purpose };
 }
 
-async function check1EdTechRevocationList(entry: Json, credentialId: string | undefined, deps: StatusCheckDeps): Promise<{ set: boolean; reason: string | null }> {
+async function check1EdTechRevocationList(
+  entry: Json,
+  credentialId: string | undefined,
+  deps: StatusCheckDeps,
+): Promise<{ set: boolean; reason: string | null }> {
   if (typeof entry.id !== 'string') throw new StatusUnavailable('1EdTechRevocationList needs an id URL');
   let list: unknown;
   try {
@@ -73,9 +80,13 @@ async function check1EdTechRevocationList(entry: Json, credentialId: string | un
   } catch (error) {
     throw new StatusUnavailable(`the revocation list ${entry.id} could not be retrieved (${(error as Error).message})`);
   }
-  if (!isObject(list) || !Array.isArray(list.revokedCredential)) throw new StatusUnavailable(`${entry.id} is not a 1EdTech revocation list`);
+  if (!isObject(list) || !Array.isArray(list.revokedCredential))
+    throw new StatusUnavailable(`${entry.id} is not a 1EdTech revocation list`);
   const hit = list.revokedCredential.filter(isObject).find((r) => r.id === credentialId);
-  return { set: hit !== undefined && hit.revoked !== false, reason: hit && typeof hit.revocationReason === 'string' ? hit.revocationReason : null };
+  return {
+    set: hit !== undefined && hit.revoked !== false,
+    reason: hit && typeof hit.revocationReason === 'string' ? hit.revocationReason : null,
+  };
 }
 
 export function createStatusChecker(deps: StatusCheckDeps): StatusChecker {
@@ -91,15 +102,28 @@ export function createStatusChecker(deps: StatusCheckDeps): StatusChecker {
       try {
         if (entry.type === 'BitstringStatusListEntry' || entry.type === 'StatusList2021Entry') {
           const { set, purpose } = await checkBitstringEntry(entry, deps);
-          if (!set) findings.push({ outcome: 'pass', message: `Not ${purpose === 'revocation' ? 'revoked' : purpose === 'suspension' ? 'suspended' : `flagged for ${purpose}`}` });
-          else if (purpose === 'revocation') findings.push({ outcome: 'fail', message: `Revoked${day(local?.changedAt ?? null)}${because(local?.reason ?? null)}` });
-          else if (purpose === 'suspension') findings.push({ outcome: 'fail', message: `Suspended${day(local?.changedAt ?? null)}${because(local?.reason ?? null)}` });
+          if (!set)
+            findings.push({
+              outcome: 'pass',
+              message: `Not ${purpose === 'revocation' ? 'revoked' : purpose === 'suspension' ? 'suspended' : `flagged for ${purpose}`}`,
+            });
+          else if (purpose === 'revocation')
+            findings.push({ outcome: 'fail', message: `Revoked${day(local?.changedAt ?? null)}${because(local?.reason ?? null)}` });
+          else if (purpose === 'suspension')
+            findings.push({ outcome: 'fail', message: `Suspended${day(local?.changedAt ?? null)}${because(local?.reason ?? null)}` });
           else findings.push({ outcome: 'pass', message: `Status ${purpose} is set (informational)` });
         } else if (entry.type === '1EdTechRevocationList') {
           const { set, reason } = await check1EdTechRevocationList(entry, credentialId, deps);
-          findings.push(set ? { outcome: 'fail', message: `Revoked${because(reason)}` } : { outcome: 'pass', message: 'Not on the issuer’s revocation list' });
+          findings.push(
+            set
+              ? { outcome: 'fail', message: `Revoked${because(reason)}` }
+              : { outcome: 'pass', message: 'Not on the issuer’s revocation list' },
+          );
         } else {
-          findings.push({ outcome: 'error', message: `Status could not be checked: ${String(entry.type)} is not a status method this verifier supports` });
+          findings.push({
+            outcome: 'error',
+            message: `Status could not be checked: ${String(entry.type)} is not a status method this verifier supports`,
+          });
         }
       } catch (error) {
         if (!(error instanceof StatusUnavailable)) throw error;
@@ -107,7 +131,8 @@ export function createStatusChecker(deps: StatusCheckDeps): StatusChecker {
       }
     }
     // Suspension is recorded here for our own credentials (OB 3.0 allows a single status entry: revocation).
-    if (local?.status === 'suspended') findings.push({ outcome: 'fail', message: `Suspended${day(local.changedAt)}${because(local.reason)}` });
+    if (local?.status === 'suspended')
+      findings.push({ outcome: 'fail', message: `Suspended${day(local.changedAt)}${because(local.reason)}` });
     if (local?.status === 'revoked' && !findings.some((f) => f.message.startsWith('Revoked'))) {
       findings.push({ outcome: 'fail', message: `Revoked${day(local.changedAt)}${because(local.reason)}` });
     }

@@ -71,7 +71,13 @@ function checkShape(credential: Json): Check {
     if (contexts[0] === VC_V1 && typeof credential.issuanceDate !== 'string') problems.push('issuanceDate is required');
   }
   return problems.length === 0
-    ? { check: 'shape', outcome: 'pass', message: 'The credential has the structure of a verifiable credential' + (types.some((t) => OB_TYPES.includes(String(t))) ? ' and an Open Badge 3.0' : '') }
+    ? {
+        check: 'shape',
+        outcome: 'pass',
+        message:
+          'The credential has the structure of a verifiable credential' +
+          (types.some((t) => OB_TYPES.includes(String(t))) ? ' and an Open Badge 3.0' : ''),
+      }
     : { check: 'shape', outcome: 'fail', message: problems.join('; ') };
 }
 
@@ -110,7 +116,9 @@ function checkValidity(credential: Json, now: Date): Check {
   return {
     check: 'validity',
     outcome: 'pass',
-    message: untilDate ? `Valid from ${fromDate?.toISOString() ?? 'issuance'} until ${untilDate.toISOString()}` : `Valid from ${fromDate?.toISOString() ?? 'issuance'}, no expiry`,
+    message: untilDate
+      ? `Valid from ${fromDate?.toISOString() ?? 'issuance'} until ${untilDate.toISOString()}`
+      : `Valid from ${fromDate?.toISOString() ?? 'issuance'}, no expiry`,
   };
 }
 
@@ -150,7 +158,11 @@ async function checkIssuerKey(credential: Json, documentLoader: DocumentLoader):
       messages.push(`the issuer ${issuer} does not list ${method} as an assertion method`);
       continue;
     }
-    return { check: 'issuer', outcome: 'pass', message: `Signed with ${method}, a key the issuer ${issuer} publishes for issuing credentials` };
+    return {
+      check: 'issuer',
+      outcome: 'pass',
+      message: `Signed with ${method}, a key the issuer ${issuer} publishes for issuing credentials`,
+    };
   }
   return { check: 'issuer', outcome: 'fail', message: messages.join('; ') };
 }
@@ -161,7 +173,8 @@ function describeError(error: unknown): string {
   const cause = e.details?.cause ?? e.cause;
   if (cause !== undefined && cause !== error) return describeError(cause);
   if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.map(describeError).join('; ');
-  if (e.message?.includes('Invalid signature')) return 'The signature does not match the credential: it was altered after signing or signed with another key';
+  if (e.message?.includes('Invalid signature'))
+    return 'The signature does not match the credential: it was altered after signing or signed with another key';
   if (e.message) return e.message;
   return String(error);
 }
@@ -184,7 +197,9 @@ async function checkProof(credential: Json, documentLoader: DocumentLoader): Pro
       documentLoader: tracingLoader,
     });
     if (result.verified) {
-      const types = asArray(credential.proof).filter(isObject).map((p) => (p.cryptosuite ? `${String(p.type)} (${String(p.cryptosuite)})` : String(p.type)));
+      const types = asArray(credential.proof)
+        .filter(isObject)
+        .map((p) => (p.cryptosuite ? `${String(p.type)} (${String(p.cryptosuite)})` : String(p.type)));
       return { check: 'proof', outcome: 'pass', message: `The ${types.join(', ')} signature is valid` };
     }
     const errors = [result.error, ...(result.results ?? []).map((r) => r.error)].filter((e) => e !== undefined);
@@ -227,7 +242,8 @@ export async function verifyCredential(options: {
   if (credential.credentialStatus !== undefined) checks.push({ check: 'status', ...(await options.checkStatus(credential)) });
 
   const warnings: string[] = [];
-  if (asArray(credential['@context'])[0] === VC_V1) warnings.push('VCDM 1.1 credential: accepted for verification, not the current data model');
+  if (asArray(credential['@context'])[0] === VC_V1)
+    warnings.push('VCDM 1.1 credential: accepted for verification, not the current data model');
   const failed = checks.filter((c) => c.outcome !== 'pass');
   return {
     verified: failed.length === 0,

@@ -44,6 +44,11 @@ export interface ApiKeysTable {
   created_at: CreatedAt;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** Space-separated scopes: issue, revoke, catalogue, admin. */
+  scopes: ColumnType<string, string | undefined, string>;
+  expires_at: Timestamp | null;
+  /** The key that replaced this one on rotation. */
+  rotated_to: string | null;
 }
 
 export interface AchievementsTable {
@@ -72,7 +77,9 @@ export interface CredentialsTable {
   achievement_id: string;
   achievement_version: number;
   /** HMAC of the normalised recipient identifier: lets the service find an earner's credentials, reveals nothing alone. */
-  recipient_lookup_hash: string;
+  recipient_lookup_hash: string | null;
+  /** Set when the recipient asked to be forgotten: the lookup hash is gone, the credential still verifies. */
+  recipient_erased_at: Timestamp | null;
   api_key_id: string | null;
   idempotency_key: string | null;
   /** SHA-256 of the canonical issue request, to refuse a reused idempotency key with another body. */
@@ -137,6 +144,20 @@ export interface Database {
   status_lists: StatusListsTable;
   status_entries: StatusEntriesTable;
   credential_status_events: CredentialStatusEventsTable;
+  audit_events: AuditEventsTable;
+}
+
+export interface AuditEventsTable {
+  id: ColumnType<string, never, never>;
+  issuer_id: string | null;
+  /** `apikey:<id>`, `cli` or `system`. */
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: 'success' | 'denied' | 'failed';
+  /** JSON with no personal data. */
+  detail: string | null;
+  at: Timestamp;
 }
 
 export type IssuerRow = Selectable<IssuersTable>;
@@ -151,3 +172,4 @@ export type CredentialRow = Selectable<CredentialsTable>;
 export type NewCredentialRow = Insertable<CredentialsTable>;
 export type StatusListRow = Selectable<StatusListsTable>;
 export type CredentialStatusEventRow = Selectable<CredentialStatusEventsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

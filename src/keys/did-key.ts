@@ -34,9 +34,7 @@ export function resolveDidKey(did: string): Record<string, unknown> {
   return {
     '@context': [DID_CONTEXT, MULTIKEY_CONTEXT, ED25519_2020_CONTEXT],
     id: did,
-    verificationMethod: [
-      { id: verificationMethod, type: 'Multikey', controller: did, publicKeyMultibase: fingerprint },
-    ],
+    verificationMethod: [{ id: verificationMethod, type: 'Multikey', controller: did, publicKeyMultibase: fingerprint }],
     authentication: [verificationMethod],
     assertionMethod: [verificationMethod],
     capabilityDelegation: [verificationMethod],

@@ -25,13 +25,32 @@ export class FetchRefusedError extends Error {
 
 const blocked = new net.BlockList();
 for (const [address, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ] as const) {
   blocked.addSubnet(address, prefix, 'ipv4');
 }
-for (const [address, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96]] as const) {
+for (const [address, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['2001:db8::', 32],
+  ['64:ff9b::', 96],
+] as const) {
   blocked.addSubnet(address, prefix, 'ipv6');
 }
 
@@ -59,7 +78,8 @@ export async function fetchJson(url: string, options: SafeFetchOptions): Promise
     dns.lookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
       if (error) return callback(error);
       const refused = options.allowPrivate ? undefined : addresses.find((a) => isPrivateAddress(a.address));
-      if (refused !== undefined) return callback(new FetchRefusedError(`Refusing to fetch from private or loopback address ${refused.address}`));
+      if (refused !== undefined)
+        return callback(new FetchRefusedError(`Refusing to fetch from private or loopback address ${refused.address}`));
       if (addresses.length === 0) return callback(new Error(`${hostname} has no address`));
       if (lookupOptions.all) return callback(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
@@ -73,7 +93,11 @@ export async function fetchJson(url: string, options: SafeFetchOptions): Promise
   return new Promise<unknown>((resolve, reject) => {
     const request = client.get(
       target,
-      { lookup, timeout: options.timeoutMs, headers: { accept: options.accept ?? 'application/json', 'user-agent': 'microcredential-verifier' } },
+      {
+        lookup,
+        timeout: options.timeoutMs,
+        headers: { accept: options.accept ?? 'application/json', 'user-agent': 'microcredential-verifier' },
+      },
       (response) => {
         const status = response.statusCode ?? 0;
         if (status < 200 || status >= 300) {

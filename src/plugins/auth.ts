@@ -1,15 +1,18 @@
 /**
- * Bearer API keys. `app.authenticate` is an onRequest hook for routes that act for an issuer: it resolves the
- * key to `request.caller` (api key id and issuer id) or answers 401. The key never reaches a log (see the
- * logger's redaction of the authorization header).
+ * Bearer API keys with scopes. A route that acts for an issuer declares `onRequest: app.authorize('issue')`:
+ * the key is resolved to `request.caller` (401 when missing, unknown, revoked or expired) and must carry the
+ * scope (403 naming the missing scope; the denial is reported to `onDenied` for the audit trail). The key never
+ * reaches a log (see the logger's redaction of the authorization header).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Problem } from '../errors.js';
+import type { Scope } from '../schemas/api-key.js';
 
 export interface Caller {
   readonly apiKeyId: string;
   readonly issuerId: string;
+  readonly scopes: readonly Scope[];
 }
 
 declare module 'fastify' {
@@ -17,18 +20,21 @@ declare module 'fastify' {
     caller: Caller | null;
   }
   interface FastifyInstance {
-    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+    /** onRequest hook: a valid API key with `scope`. */
+    authorize(scope: Scope): onRequestHookHandler;
   }
 }
 
 export interface AuthOptions {
   readonly findApiKey: (token: string) => Promise<Caller | null>;
+  readonly onDenied?: (caller: Caller, scope: Scope, request: FastifyRequest) => Promise<void>;
 }
 
 export default fp(
   async function auth(app: FastifyInstance, options: AuthOptions) {
     app.decorateRequest('caller', null);
-    app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
+
+    const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<Caller> => {
       const header = request.headers.authorization;
       const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (match === null) {
@@ -38,15 +44,24 @@ export default fp(
       const caller = await options.findApiKey(match[1]!);
       if (caller === null) {
         void reply.header('www-authenticate', 'Bearer error="invalid_token"');
-        throw new Problem('unauthorized', 'The API key is unknown or revoked');
+        throw new Problem('unauthorized', 'The API key is unknown, revoked or expired');
       }
+      return caller;
+    };
+
+    app.decorate('authorize', (scope: Scope): onRequestHookHandler => async (request, reply) => {
+      const caller = await authenticate(request, reply);
       request.caller = caller;
+      if (!caller.scopes.includes(scope)) {
+        await options.onDenied?.(caller, scope, request);
+        throw new Problem('forbidden', `This API key lacks the "${scope}" scope`);
+      }
     });
   },
   { name: 'auth' },
 );
 
-/** The authenticated caller; for handlers behind `app.authenticate`. */
+/** The authenticated caller; for handlers behind `app.authorize`. */
 export function callerOf(request: FastifyRequest): Caller {
   if (request.caller === null) throw new Problem('unauthorized');
   return request.caller;

@@ -29,6 +29,7 @@ export default fp(
           { name: 'status', description: 'Revocation, suspension and status lists' },
           { name: 'catalogue', description: 'Achievement definitions' },
           { name: 'issuers', description: 'Issuer profiles and DID documents' },
+          { name: 'administration', description: 'API keys, audit trail, erasure (admin scope)' },
           { name: 'operations', description: 'Health' },
         ],
       },

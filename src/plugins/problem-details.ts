@@ -11,19 +11,35 @@ export interface ProblemDetailsOptions {
   readonly publicUrl: string;
 }
 
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']);
+const PG_UNAVAILABLE = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
 
 function fromFastifyError(error: FastifyError): Problem | undefined {
   if (error.validation) {
     const part = error.validationContext ?? 'body';
     const errors: ProblemFieldError[] = error.validation.map((v) => {
       const missing = v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty)}` : '';
-      const extra = v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}` : '';
+      const extra =
+        v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}` : '';
       const pointer = `#${part === 'body' ? '' : `/${part}`}${v.instancePath}${missing}${extra}`;
       const detail = extra ? `unknown property "${extra.slice(1)}"` : (v.message ?? 'is invalid');
       return { pointer, detail };
     });
-    const summary = errors.slice(0, 5).map((e) => `${e.pointer}: ${e.detail}`).join('; ');
+    const summary = errors
+      .slice(0, 5)
+      .map((e) => `${e.pointer}: ${e.detail}`)
+      .join('; ');
     return new Problem('validation-failed', `The ${part === 'body' ? 'request body' : part} is not valid: ${summary}`, errors);
   }
   switch (error.code) {
@@ -51,7 +67,8 @@ function fromFastifyError(error: FastifyError): Problem | undefined {
 function fromDatabaseError(error: unknown): Problem | undefined {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return undefined;
-  if (PG_UNAVAILABLE.has(code)) return new Problem('service-unavailable', 'The database is unavailable; retry shortly', undefined, { 'retry-after': '5' });
+  if (PG_UNAVAILABLE.has(code))
+    return new Problem('service-unavailable', 'The database is unavailable; retry shortly', undefined, { 'retry-after': '5' });
   if (code === '23505') return new Problem('conflict', 'A resource with the same identity already exists');
   if (code.startsWith('22')) return new Problem('validation-failed', 'A value in the request is out of range or malformed');
   return undefined;
@@ -80,7 +97,12 @@ export default fp(
       const problem = error instanceof Problem ? error : (fromFastifyError(error) ?? fromDatabaseError(error));
       if (problem === undefined) {
         request.log.error({ err: error }, 'unhandled error');
-        return sendProblem(reply, request, new Problem('internal-error', 'An unexpected error occurred; it has been logged with this request id: ' + request.id), options.publicUrl);
+        return sendProblem(
+          reply,
+          request,
+          new Problem('internal-error', 'An unexpected error occurred; it has been logged with this request id: ' + request.id),
+          options.publicUrl,
+        );
       }
       if (problem.status >= 500) request.log.error({ err: error }, problem.detail ?? problem.message);
       return sendProblem(reply, request, problem, options.publicUrl);

@@ -12,7 +12,7 @@ export default async function achievementRoutes(app: FastifyInstance, { services
   const { achievements } = services;
 
   app.post('/', {
-    onRequest: app.authenticate,
+    onRequest: app.authorize('catalogue'),
     schema: {
       operationId: 'createAchievement',
       summary: 'Publish a new achievement definition (version 1)',
@@ -22,13 +22,14 @@ export default async function achievementRoutes(app: FastifyInstance, { services
       response: { 201: resource, 400: problem, 401: problem, 413: problem, 415: problem },
     },
     handler: async (request, reply) => {
-      const created = await achievements.create(callerOf(request).issuerId, request.body as never);
+      const caller = callerOf(request);
+      const created = await achievements.create(caller.issuerId, request.body as never, `apikey:${caller.apiKeyId}`);
       return reply.code(201).header('location', created.url).send(created);
     },
   });
 
   app.post('/:id/versions', {
-    onRequest: app.authenticate,
+    onRequest: app.authorize('catalogue'),
     schema: {
       operationId: 'publishAchievementVersion',
       summary: 'Publish the next version of an achievement (published versions never change)',
@@ -40,19 +41,21 @@ export default async function achievementRoutes(app: FastifyInstance, { services
     },
     handler: async (request, reply) => {
       const { id } = request.params as { id: string };
-      const created = await achievements.publishVersion(callerOf(request).issuerId, id, request.body as never);
+      const caller = callerOf(request);
+      const created = await achievements.publishVersion(caller.issuerId, id, request.body as never, `apikey:${caller.apiKeyId}`);
       return reply.code(201).header('location', created.versionUrl).send(created);
     },
   });
 
   app.get('/', {
+    config: { publicCors: true },
     schema: {
       operationId: 'listAchievements',
       summary: 'List the catalogue (latest versions, newest first)',
       tags: ['catalogue'],
       querystring: Type.Object(
         {
-          issuer: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Only this issuer\'s achievements' })),
+          issuer: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: "Only this issuer's achievements" })),
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
           cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
         },
@@ -69,6 +72,7 @@ export default async function achievementRoutes(app: FastifyInstance, { services
   const achievementJson = async (id: string, version?: number) => JSON.stringify((await achievements.get(id, version)).achievement);
 
   app.get('/:id', {
+    config: { publicCors: true },
     schema: {
       operationId: 'getAchievement',
       summary: 'The OB 3.0 Achievement JSON of the latest version (public)',
@@ -77,20 +81,25 @@ export default async function achievementRoutes(app: FastifyInstance, { services
       response: { 200: { content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } }, 404: problem },
     },
     handler: async (request, reply) =>
-      reply.type('application/json; charset=utf-8').header('access-control-allow-origin', '*').send(await achievementJson((request.params as { id: string }).id)),
+      reply.type('application/json; charset=utf-8').send(await achievementJson((request.params as { id: string }).id)),
   });
 
   app.get('/:id/versions/:version', {
+    config: { publicCors: true },
     schema: {
       operationId: 'getAchievementVersion',
       summary: 'The OB 3.0 Achievement JSON of one version (public)',
       tags: ['catalogue'],
       params: Type.Object({ id: IdParam.properties.id, version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }),
-      response: { 200: { content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } }, 400: problem, 404: problem },
+      response: {
+        200: { content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } },
+        400: problem,
+        404: problem,
+      },
     },
     handler: async (request, reply) => {
       const { id, version } = request.params as { id: string; version: number };
-      return reply.type('application/json; charset=utf-8').header('access-control-allow-origin', '*').send(await achievementJson(id, version));
+      return reply.type('application/json; charset=utf-8').send(await achievementJson(id, version));
     },
   });
 }

@@ -9,14 +9,15 @@ import { prefersHtml } from './negotiate.js';
 const problem = { $ref: 'Problem#' } as const;
 const VC_MEDIA_TYPE = 'application/vc+ld+json';
 /** The page has no scripts: only its inline styles and badge images may load. */
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const credentialContent = { content: { [VC_MEDIA_TYPE]: { schema: { $ref: 'VerifiableCredential#' } } } };
 
 export default async function credentialRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { issuance, verification } = services;
 
   app.post('/', {
-    onRequest: app.authenticate,
+    onRequest: app.authorize('issue'),
     schema: {
       operationId: 'issueCredential',
       summary: 'Issue a signed OpenBadgeCredential to one educator (the platform call after an assessor approves)',
@@ -25,11 +26,24 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
         'to make retries safe: the same key and body return the same credential; another body under that key is a 409.',
       tags: ['credentials'],
       security: [{ apiKey: [] }],
-      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })) }),
+      headers: Type.Object({
+        'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+      }),
       body: { $ref: 'IssueRequest#' },
       response: {
-        201: { description: 'The signed credential; Location is its public URL', headers: { location: { type: 'string' } }, ...credentialContent },
-        400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 415: problem, 422: problem,
+        201: {
+          description: 'The signed credential; Location is its public URL',
+          headers: { location: { type: 'string' } },
+          ...credentialContent,
+        },
+        400: problem,
+        401: problem,
+        403: problem,
+        404: problem,
+        409: problem,
+        413: problem,
+        415: problem,
+        422: problem,
       },
     },
     handler: async (request, reply) => {
@@ -41,13 +55,17 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
   });
 
   app.get('/:id', {
+    config: { publicCors: true },
     schema: {
       operationId: 'getCredential',
       summary: 'The public credential URL: JSON for machines, a verification page for browsers',
       tags: ['credentials'],
       params: IdParam,
       response: {
-        200: { description: 'The credential (Accept: application/json) or its verification page (Accept: text/html)', ...credentialContent },
+        200: {
+          description: 'The credential (Accept: application/json) or its verification page (Accept: text/html)',
+          ...credentialContent,
+        },
         404: problem,
       },
     },
@@ -64,13 +82,16 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
           .header('content-security-policy', PAGE_CSP)
           .header('x-content-type-options', 'nosniff')
           .header('referrer-policy', 'no-referrer')
-          .send(renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download`, checkedAt: new Date() }));
+          .send(
+            renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download`, checkedAt: new Date() }),
+          );
       }
-      return reply.type(VC_MEDIA_TYPE).header('access-control-allow-origin', '*').send(stored.text);
+      return reply.type(VC_MEDIA_TYPE).send(stored.text);
     },
   });
 
   app.get('/:id/download', {
+    config: { publicCors: true },
     schema: {
       operationId: 'downloadCredential',
       summary: 'The credential as a file to keep in a wallet (attachment)',

@@ -5,11 +5,13 @@ import { Problem } from '../errors.js';
 export interface HealthOptions {
   /** Resolves when the database answers; rejects otherwise. */
   readonly ping: () => Promise<void>;
+  /** Prometheus registry served at /metrics. */
+  readonly metrics: { metrics(): Promise<string>; readonly contentType: string };
 }
 
 const Status = Type.Object({ status: Type.String() }, { additionalProperties: false });
 
-export default async function healthRoutes(app: FastifyInstance, { ping }: HealthOptions) {
+export default async function healthRoutes(app: FastifyInstance, { ping, metrics }: HealthOptions) {
   app.get('/healthz', {
     schema: { operationId: 'health', summary: 'Liveness: the process is up', tags: ['operations'], response: { 200: Status } },
     handler: async () => ({ status: 'ok' }),
@@ -29,5 +31,15 @@ export default async function healthRoutes(app: FastifyInstance, { ping }: Healt
       }
       return { status: 'ready' };
     },
+  });
+
+  app.get('/metrics', {
+    schema: {
+      operationId: 'metrics',
+      summary: 'Prometheus metrics: request rates and latencies, credentials issued, verifications by outcome, signing time',
+      tags: ['operations'],
+      response: { 200: { content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+    handler: async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
   });
 }

@@ -8,6 +8,7 @@ export default async function issuerRoutes(app: FastifyInstance, { services }: {
   const { issuers } = services;
 
   app.get('/:id', {
+    config: { publicCors: true },
     schema: {
       operationId: 'getIssuerProfile',
       summary: 'The OB 3.0 Profile of an issuer (public)',
@@ -17,11 +18,12 @@ export default async function issuerRoutes(app: FastifyInstance, { services }: {
     },
     handler: async (request, reply) => {
       const issuer = await issuers.getIssuer((request.params as { id: string }).id);
-      return reply.header('access-control-allow-origin', '*').send(issuers.profileOf(issuer));
+      return reply.send(issuers.profileOf(issuer));
     },
   });
 
   app.get('/:id/did.json', {
+    config: { publicCors: true },
     schema: {
       operationId: 'getIssuerDidDocument',
       summary: 'The did:web DID document of an issuer, listing every signing key it has used (public)',
@@ -31,11 +33,7 @@ export default async function issuerRoutes(app: FastifyInstance, { services }: {
     },
     handler: async (request, reply) => {
       const document = await issuers.didDocument((request.params as { id: string }).id);
-      return reply
-        .type('application/did+json')
-        .header('access-control-allow-origin', '*')
-        .header('cache-control', 'public, max-age=300')
-        .send(JSON.stringify(document));
+      return reply.type('application/did+json').header('cache-control', 'public, max-age=300').send(JSON.stringify(document));
     },
   });
 }

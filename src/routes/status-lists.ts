@@ -5,6 +5,7 @@ import type { Services } from '../services/index.js';
 /** Public, cacheable status list credentials. Prefix /status-lists. */
 export default async function statusListRoutes(app: FastifyInstance, { services }: { services: Services }) {
   app.get('/:id', {
+    config: { publicCors: true },
     schema: {
       operationId: 'getStatusList',
       summary: 'A signed BitstringStatusListCredential (public; ETag and a short max-age so a CDN can serve it)',
@@ -21,7 +22,6 @@ export default async function statusListRoutes(app: FastifyInstance, { services 
       void reply
         .header('etag', list.etag)
         .header('cache-control', `public, max-age=${services.status.ttlSeconds}, must-revalidate`)
-        .header('access-control-allow-origin', '*')
         .header('vary', 'Accept-Encoding');
       if (etagMatches(request.headers['if-none-match'], list.etag)) return reply.code(304).send();
       return reply.type('application/vc+ld+json').send(list.text);

@@ -10,7 +10,7 @@ export default async function credentialStatusRoutes(app: FastifyInstance, { ser
   const { status } = services;
 
   app.post('/:id/status', {
-    onRequest: app.authenticate,
+    onRequest: app.authorize('revoke'),
     schema: {
       operationId: 'changeCredentialStatus',
       summary: 'Revoke, suspend or reinstate a credential, with a reason (recorded in its history)',
@@ -27,7 +27,7 @@ export default async function credentialStatusRoutes(app: FastifyInstance, { ser
   });
 
   app.get('/:id/status', {
-    onRequest: app.authenticate,
+    onRequest: app.authorize('revoke'),
     schema: {
       operationId: 'getCredentialStatus',
       summary: 'The current status of a credential and its append-only history',
@@ -40,7 +40,7 @@ export default async function credentialStatusRoutes(app: FastifyInstance, { ser
   });
 
   app.post('/status', {
-    onRequest: app.authenticate,
+    onRequest: app.authorize('revoke'),
     schema: {
       operationId: 'updateCredentialStatus',
       summary: 'VC-API (VCALM) status update: set or clear revocation or suspension',

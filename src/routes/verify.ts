@@ -6,6 +6,7 @@ const result = { $ref: 'VerificationResult#' } as const;
 
 export default async function verifyRoutes(app: FastifyInstance, { services }: { services: Services }) {
   app.post('/verify', {
+    config: { publicCors: true },
     schema: {
       operationId: 'verifyCredential',
       summary: 'Verify any Open Badges 3.0 or W3C verifiable credential (VC-API request shape)',
@@ -19,7 +20,7 @@ export default async function verifyRoutes(app: FastifyInstance, { services }: {
     handler: async (request, reply) => {
       const { verifiableCredential } = request.body as { verifiableCredential: unknown };
       const report = await services.verification.verify(verifiableCredential);
-      return reply.code(report.verified ? 200 : 422).header('access-control-allow-origin', '*').send(report);
+      return reply.code(report.verified ? 200 : 422).send(report);
     },
   });
 }

@@ -4,6 +4,7 @@ import { Problem, ProblemFieldError } from './common.js';
 import { VerifiableCredential, VerificationCheck, VerificationResult, VerifyRequest } from './credential.js';
 import { AssessorInput, EvidenceInput, IssueRequest, RecipientInput, ResultInput } from './issue-request.js';
 import { DidDocument, IssuerProfile } from './issuer.js';
+import { ApiKeyInfo, ApiKeyRequest, AuditEventList, CreatedApiKey, ErasureRequest, ErasureResult, RotateRequest } from './api-key.js';
 import { StatusChange, StatusChangeRequest, StatusHistory, VcApiStatusRequest } from './status.js';
 
 export const sharedSchemas = [
@@ -13,4 +14,5 @@ export const sharedSchemas = [
   VerifiableCredential, VerifyRequest, VerificationCheck, VerificationResult,
   IssuerProfile, DidDocument,
   StatusChangeRequest, StatusChange, StatusHistory, VcApiStatusRequest,
+  ApiKeyRequest, ApiKeyInfo, CreatedApiKey, RotateRequest, AuditEventList, ErasureRequest, ErasureResult,
 ] as const;

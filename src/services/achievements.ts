@@ -10,14 +10,20 @@ import type { AchievementVersionWithIssuer } from '../db/repositories/achievemen
 import { buildAchievement, checkDefinition } from '../credentials/achievement.js';
 import { Problem } from '../errors.js';
 import type { AchievementDefinition, AchievementResource } from '../schemas/achievement.js';
+import type { AuditService } from './audit.js';
 
 export interface AchievementUrls {
   readonly url: string;
   readonly versionUrl: string;
 }
 
-export function createAchievementService(deps: { db: Kysely<Database>; publicUrl: string; clock: () => Date }) {
-  const { db, publicUrl, clock } = deps;
+export function createAchievementService(deps: {
+  db: Kysely<Database>;
+  audit: Pick<AuditService, 'record'>;
+  publicUrl: string;
+  clock: () => Date;
+}) {
+  const { db, audit, publicUrl, clock } = deps;
 
   const urls = (id: string, version: number): AchievementUrls => ({
     url: `${publicUrl}/achievements/${id}`,
@@ -43,7 +49,10 @@ export function createAchievementService(deps: { db: Kysely<Database>; publicUrl
   const find = async (id: string, version?: number): Promise<AchievementVersionWithIssuer> => {
     const row = await repo.findAchievementVersion(db, id, version);
     if (row === undefined) {
-      throw new Problem('achievement-not-found', version === undefined ? `No achievement ${id}` : `No version ${version} of achievement ${id}`);
+      throw new Problem(
+        'achievement-not-found',
+        version === undefined ? `No achievement ${id}` : `No version ${version} of achievement ${id}`,
+      );
     }
     return row;
   };
@@ -51,24 +60,32 @@ export function createAchievementService(deps: { db: Kysely<Database>; publicUrl
   return {
     urls,
 
-    async create(issuerId: string, definition: AchievementDefinition): Promise<AchievementResource> {
+    async create(issuerId: string, definition: AchievementDefinition, actor: string): Promise<AchievementResource> {
       const id = crypto.randomUUID();
       const achievementJson = build(id, 1, definition);
-      await db.transaction().execute((trx) =>
-        repo.insertAchievement(trx, { id, issuerId, achievementJson, definitionJson: JSON.stringify(definition), at: clock() }),
-      );
+      await db.transaction().execute(async (trx) => {
+        await repo.insertAchievement(trx, { id, issuerId, achievementJson, definitionJson: JSON.stringify(definition), at: clock() });
+        await audit.record({ issuerId, actor, action: 'achievement.create', target: urls(id, 1).url, detail: { version: 1 } }, trx);
+      });
       return toResource(await find(id, 1));
     },
 
     /** Publishes the next version; only the owning issuer may. */
-    async publishVersion(issuerId: string, id: string, definition: AchievementDefinition): Promise<AchievementResource> {
+    async publishVersion(issuerId: string, id: string, definition: AchievementDefinition, actor: string): Promise<AchievementResource> {
       const version = await db.transaction().execute(async (trx) => {
         const current = await repo.lockAchievement(trx, id);
         if (current === undefined) throw new Problem('achievement-not-found', `No achievement ${id}`);
         if (current.issuer_id !== issuerId) throw new Problem('forbidden', 'This achievement belongs to another issuer');
         const next = current.latest_version + 1;
         const achievementJson = build(id, next, definition);
-        await repo.insertAchievementVersion(trx, { id, version: next, achievementJson, definitionJson: JSON.stringify(definition), at: clock() });
+        await repo.insertAchievementVersion(trx, {
+          id,
+          version: next,
+          achievementJson,
+          definitionJson: JSON.stringify(definition),
+          at: clock(),
+        });
+        await audit.record({ issuerId, actor, action: 'achievement.version', target: urls(id, next).url, detail: { version: next } }, trx);
         return next;
       });
       return toResource(await find(id, version));
@@ -79,12 +96,17 @@ export function createAchievementService(deps: { db: Kysely<Database>; publicUrl
     /** The stored version row, for issuing against it. */
     findVersion: find,
 
-    async list(args: { issuerId?: string; limit: number; cursor?: string }): Promise<{ items: AchievementResource[]; nextCursor: string | null }> {
+    async list(args: {
+      issuerId?: string;
+      limit: number;
+      cursor?: string;
+    }): Promise<{ items: AchievementResource[]; nextCursor: string | null }> {
       let after: { createdAt: Date; id: string } | undefined;
       if (args.cursor !== undefined) {
         const [time, id] = Buffer.from(args.cursor, 'base64url').toString('utf8').split('|');
         const createdAt = new Date(time ?? '');
-        if (id === undefined || Number.isNaN(createdAt.getTime())) throw new Problem('validation-failed', 'cursor is not one this service returned');
+        if (id === undefined || Number.isNaN(createdAt.getTime()))
+          throw new Problem('validation-failed', 'cursor is not one this service returned');
         after = { createdAt, id };
       }
       const rows = await repo.listLatestAchievements(db, { issuerId: args.issuerId, limit: args.limit + 1, after });

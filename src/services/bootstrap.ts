@@ -23,7 +23,9 @@ export async function assertMasterKey(db: Kysely<Database>, box: SecretBox, keyr
   try {
     box.open(stored, CHECK_VALUE);
   } catch {
-    throw new MasterKeyError('MASTER_KEY is not the key this database was set up with: signing keys cannot be decrypted. Restore the original MASTER_KEY.');
+    throw new MasterKeyError(
+      'MASTER_KEY is not the key this database was set up with: signing keys cannot be decrypted. Restore the original MASTER_KEY.',
+    );
   }
   const anyKey = await issuers.findAnyIssuerKey(db);
   if (anyKey !== undefined) await keyring.check(toStoredKey(anyKey, ''));

@@ -23,7 +23,10 @@ export function createDidResolver(deps: { db: Kysely<Database>; publicUrl: strin
       const issuer = await issuers.findIssuerByDid(db, did);
       if (issuer === undefined) throw new Error(`${did} is not an issuer of this service`);
       const keys = await issuers.listIssuerKeys(db, issuer.id);
-      return buildDidDocument(did, keys.map((k) => ({ verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase })));
+      return buildDidDocument(
+        did,
+        keys.map((k) => ({ verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase })),
+      );
     }
 
     const host = decodeURIComponent(did.split(':')[2] ?? '').replace(/:\d+$/, '');

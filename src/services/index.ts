@@ -17,6 +17,9 @@ import { createStatusService } from './status.js';
 import { createStatusChecker } from '../credentials/status-check.js';
 import { verifyCredential } from '../credentials/verify.js';
 import { fetchJson } from '../net/safe-fetch.js';
+import { createAuditService } from './audit.js';
+import { createPrivacyService } from './privacy.js';
+import type { Metrics } from '../metrics.js';
 
 export interface ServiceDeps {
   readonly db: Kysely<Database>;
@@ -33,6 +36,7 @@ export interface ServiceDeps {
     readonly statusListCapacity?: number;
   };
   readonly clock?: () => Date;
+  readonly metrics?: Metrics;
 }
 
 // Parsed once per process: they are constants shipped with the code.
@@ -50,12 +54,15 @@ export function createServices(deps: ServiceDeps) {
   const fetchOptions = { timeoutMs: config.fetchTimeoutMs, maxBytes: config.fetchMaxBytes, allowPrivate: config.allowPrivateFetch };
   const resolveDid = createDidResolver({ db, publicUrl: config.publicUrl, fetchOptions });
   const documentLoader = createDocumentLoader({ contexts, resolveDid });
+  const audit = createAuditService({ db, clock });
   const issuers = createIssuerService({ db, keyring, publicUrl: config.publicUrl, clock });
-  const achievements = createAchievementService({ db, publicUrl: config.publicUrl, clock });
+  const achievements = createAchievementService({ db, audit, publicUrl: config.publicUrl, clock });
+  const privacy = createPrivacyService({ db, box, audit, clock });
   const status = createStatusService({
     db,
     keyring,
     issuers,
+    audit,
     documentLoader,
     publicUrl: config.publicUrl,
     clock,
@@ -68,6 +75,8 @@ export function createServices(deps: ServiceDeps) {
     issuers,
     achievements,
     status: config.credentialStatus === false ? undefined : status,
+    audit,
+    metrics: deps.metrics,
     documentLoader,
     validate: (credential) => schemas.validate(OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, credential) ?? [],
     publicUrl: config.publicUrl,
@@ -75,7 +84,9 @@ export function createServices(deps: ServiceDeps) {
   });
   const checkStatus = createStatusChecker({
     fetchDocument: async (url) =>
-      status.isLocalList(url) ? (JSON.parse((await status.signedList(status.localListId(url))).text) as unknown) : fetchJson(url, fetchOptions),
+      status.isLocalList(url)
+        ? (JSON.parse((await status.signedList(status.localListId(url))).text) as unknown)
+        : fetchJson(url, fetchOptions),
     verifyListCredential: async (credential) => {
       const report = await verifyCredential({
         credential,
@@ -87,8 +98,8 @@ export function createServices(deps: ServiceDeps) {
     },
     localStatus: status.localStatus,
   });
-  const verification = createVerificationService({ documentLoader, schemas, checkStatus, clock });
-  return { issuers, achievements, issuance, status, verification, documentLoader };
+  const verification = createVerificationService({ documentLoader, schemas, checkStatus, clock, metrics: deps.metrics });
+  return { issuers, achievements, issuance, status, verification, audit, privacy, documentLoader };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -18,7 +18,6 @@ import type { Database } from '../db/database.js';
 import * as credentials from '../db/repositories/credentials.js';
 import { buildCredential, CredentialInputError } from '../credentials/build.js';
 import type { DocumentLoader } from '../credentials/document-loader.js';
-import { normalizeIdentifier } from '../credentials/recipient.js';
 import { signCredential } from '../credentials/sign.js';
 import { contextsForProof, createSigningSuite } from '../credentials/suites.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -29,6 +28,9 @@ import type { IssueRequest } from '../schemas/issue-request.js';
 import type { AchievementService } from './achievements.js';
 import type { ApiKeyIdentity, IssuerService } from './issuers.js';
 import type { StatusService } from './status.js';
+import { apiKeyActor, type AuditService } from './audit.js';
+import { recipientLookupHash as lookupHash } from './privacy.js';
+import type { Metrics } from '../metrics.js';
 
 export interface IssuedCredential {
   readonly id: string;
@@ -73,16 +75,24 @@ export function createIssuanceService(deps: {
   achievements: Pick<AchievementService, 'findVersion' | 'urls'>;
   /** Undefined: credentials carry no status (CREDENTIAL_STATUS=false, for benchmarks). */
   status: Pick<StatusService, 'allocate'> | undefined;
+  audit: Pick<AuditService, 'record'>;
+  metrics?: Pick<Metrics, 'credentialsIssued' | 'signingSeconds'>;
   documentLoader: DocumentLoader;
   validate: CredentialValidator;
   publicUrl: string;
   clock: () => Date;
 }) {
-  const { db, keyring, box, issuers, achievements, status, documentLoader, validate, publicUrl, clock } = deps;
+  const { db, keyring, box, issuers, achievements, status, audit, metrics, documentLoader, validate, publicUrl, clock } = deps;
 
-  const replay = (row: { id: string; credential_url: string; signed_json: string; request_hash: string }, requestHash: string): IssuedCredential => {
+  const replay = (
+    row: { id: string; credential_url: string; signed_json: string; request_hash: string },
+    requestHash: string,
+  ): IssuedCredential => {
     if (row.request_hash !== requestHash) {
-      throw new Problem('idempotency-conflict', 'This Idempotency-Key was used for a different request; use a new key for a new credential');
+      throw new Problem(
+        'idempotency-conflict',
+        'This Idempotency-Key was used for a different request; use a new key for a new credential',
+      );
     }
     return { id: row.id, url: row.credential_url, text: row.signed_json, replayed: true };
   };
@@ -98,7 +108,10 @@ export function createIssuanceService(deps: {
       const issuer = await issuers.getIssuer(caller.issuerId);
       const version = await achievements.findVersion(request.achievement.id, request.achievement.version);
       if (version.issuer_id !== issuer.id) {
-        throw new Problem('forbidden', `Achievement ${request.achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`);
+        throw new Problem(
+          'forbidden',
+          `Achievement ${request.achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`,
+        );
       }
       const proofType = request.proofType ?? issuer.default_proof_type;
       const id = crypto.randomUUID();
@@ -109,7 +122,7 @@ export function createIssuanceService(deps: {
       const key = await issuers.signingKey(issuer);
       const signer = await keyring.signerFor(key);
       const identityType = request.recipient.identityType ?? 'emailAddress';
-      const recipientLookupHash = box.mac('recipient', `${identityType}:${normalizeIdentifier(identityType, request.recipient.identity)}`);
+      const recipientLookupHash = lookupHash(box, identityType, request.recipient.identity);
 
       let text: string;
       try {
@@ -133,7 +146,9 @@ export function createIssuanceService(deps: {
             throw new Problem('unprocessable-credential', 'The credential would not conform to the Open Badges 3.0 schema', schemaErrors);
           }
           const suite = createSigningSuite({ proofType, signer, date: now });
+          const stopTimer = metrics?.signingSeconds.startTimer({ proof_type: proofType });
           const signed = await signCredential({ credential: unsigned, suite, documentLoader });
+          stopTimer?.();
           const signedText = JSON.stringify(signed);
           await credentials.insertCredential(trx, {
             id,
@@ -151,6 +166,16 @@ export function createIssuanceService(deps: {
             valid_until: typeof signed.validUntil === 'string' ? signed.validUntil : null,
             created_at: now,
           });
+          await audit.record(
+            {
+              issuerId: issuer.id,
+              actor: apiKeyActor(caller.apiKeyId),
+              action: 'credential.issue',
+              target: url,
+              detail: { achievementId: version.achievement_id, achievementVersion: version.version, proofType },
+            },
+            trx,
+          );
           return signedText;
         });
       } catch (error) {
@@ -160,6 +185,7 @@ export function createIssuanceService(deps: {
         }
         throw error;
       }
+      metrics?.credentialsIssued.inc({ proof_type: proofType });
       return { id, url, text, replayed: false };
     },
 

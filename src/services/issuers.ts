@@ -13,6 +13,8 @@ import { buildDidDocument, didWebFor } from '../keys/did-web.js';
 import type { Keyring, StoredKey } from '../keys/keyring.js';
 import { Problem } from '../errors.js';
 import type { ProofType } from '../schemas/issue-request.js';
+import { SCOPES, type Scope } from '../schemas/api-key.js';
+import type { ApiKeyRow } from '../db/database.js';
 
 export interface IssuerInput {
   readonly name: string;
@@ -28,15 +30,37 @@ export interface IssuerInput {
 export interface ApiKeyIdentity {
   readonly apiKeyId: string;
   readonly issuerId: string;
+  readonly scopes: readonly Scope[];
 }
 
 export interface CreatedApiKey {
   readonly id: string;
   readonly issuerId: string;
   readonly name: string;
+  readonly scopes: readonly Scope[];
+  readonly expiresAt: string | null;
   /** The full key; shown once. */
   readonly apiKey: string;
 }
+
+export interface ApiKeyOptions {
+  readonly name: string;
+  readonly scopes?: readonly Scope[];
+  readonly expiresAt?: Date;
+}
+
+export const parseScopes = (value: string): Scope[] =>
+  value.split(' ').filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+
+export const toApiKeyInfo = (row: ApiKeyRow) => ({
+  id: row.id,
+  name: row.name,
+  scopes: parseScopes(row.scopes),
+  createdAt: row.created_at.toISOString(),
+  lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  expiresAt: row.expires_at?.toISOString() ?? null,
+  revokedAt: row.revoked_at?.toISOString() ?? null,
+});
 
 const API_KEY = /^mck_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
@@ -52,7 +76,12 @@ export function toStoredKey(row: IssuerKeyRow, controller: string): StoredKey {
   };
 }
 
-export function createIssuerService(deps: { db: Kysely<Database>; keyring: Pick<Keyring, 'generate'>; publicUrl: string; clock: () => Date }) {
+export function createIssuerService(deps: {
+  db: Kysely<Database>;
+  keyring: Pick<Keyring, 'generate'>;
+  publicUrl: string;
+  clock: () => Date;
+}) {
   const { db, keyring, publicUrl, clock } = deps;
 
   /** The issuer's OB 3.0 Profile, as embedded in its credentials. */
@@ -66,11 +95,28 @@ export function createIssuerService(deps: { db: Kysely<Database>; keyring: Pick<
     return profile;
   };
 
-  const createApiKey = async (issuerId: string, name: string, executor: Kysely<Database> = db): Promise<CreatedApiKey> => {
+  const createApiKey = async (issuerId: string, options: ApiKeyOptions, executor: Kysely<Database> = db): Promise<CreatedApiKey> => {
     const id = crypto.randomBytes(16).toString('hex');
     const secret = crypto.randomBytes(32).toString('base64url');
-    await apiKeys.insertApiKey(executor, { id, issuer_id: issuerId, name, secret_hash: sha256(secret), created_at: clock() });
-    return { id, issuerId, name, apiKey: `mck_${id}_${secret}` };
+    const scopes = options.scopes ?? SCOPES;
+    if (options.expiresAt !== undefined && options.expiresAt <= clock())
+      throw new Problem('validation-failed', 'expiresAt must be in the future');
+    await apiKeys.insertApiKey(executor, {
+      id,
+      issuer_id: issuerId,
+      name: options.name,
+      secret_hash: sha256(secret),
+      scopes: [...scopes].join(' '),
+      expires_at: options.expiresAt ?? null,
+      created_at: clock(),
+    });
+    return { id, issuerId, name: options.name, scopes, expiresAt: options.expiresAt?.toISOString() ?? null, apiKey: `mck_${id}_${secret}` };
+  };
+
+  const ownKey = async (issuerId: string, id: string): Promise<ApiKeyRow> => {
+    const row = /^[0-9a-f]{32}$/.test(id) ? await apiKeys.findApiKey(db, id) : undefined;
+    if (row === undefined || row.issuer_id !== issuerId) throw new Problem('not-found', `No API key ${id} for this issuer`);
+    return row;
   };
 
   return {
@@ -117,7 +163,7 @@ export function createIssuerService(deps: { db: Kysely<Database>; keyring: Pick<
           secret_key_envelope: key.secretKeyEnvelope,
           created_at: clock(),
         });
-        const apiKey = await createApiKey(id, 'initial', trx);
+        const apiKey = await createApiKey(id, { name: 'initial' }, trx);
         return { issuer, apiKey };
       });
     },
@@ -149,9 +195,29 @@ export function createIssuerService(deps: { db: Kysely<Database>; keyring: Pick<
       );
     },
 
-    createApiKey: (issuerId: string, name: string) => createApiKey(issuerId, name),
+    createApiKey: (issuerId: string, options: ApiKeyOptions) => createApiKey(issuerId, options),
     listApiKeys: (issuerId: string) => apiKeys.listApiKeys(db, issuerId),
+    listApiKeyInfo: async (issuerId: string) => (await apiKeys.listApiKeys(db, issuerId)).map(toApiKeyInfo),
+    /** Revokes any key by id (CLI, operator). */
     revokeApiKey: (id: string) => apiKeys.revokeApiKey(db, id, clock()),
+    /** Revokes one of an issuer's own keys. @throws 404 for another issuer's key, 409 if already revoked. */
+    async revokeOwnApiKey(issuerId: string, id: string): Promise<void> {
+      await ownKey(issuerId, id);
+      if (!(await apiKeys.revokeApiKey(db, id, clock()))) throw new Problem('conflict', 'The API key is already revoked');
+    },
+    /** A new key with the same name and scopes; the old one stops now, or after `graceSeconds`. */
+    async rotateApiKey(issuerId: string, id: string, graceSeconds = 0): Promise<CreatedApiKey> {
+      const old = await ownKey(issuerId, id);
+      if (old.revoked_at !== null || old.rotated_to !== null) throw new Problem('conflict', 'This API key is already revoked or rotated');
+      const expiresAt = old.expires_at ?? undefined;
+      const created = await createApiKey(issuerId, {
+        name: old.name,
+        scopes: parseScopes(old.scopes),
+        expiresAt: expiresAt && expiresAt > clock() ? expiresAt : undefined,
+      });
+      await apiKeys.retireApiKey(db, { id, rotatedTo: created.id, at: clock(), graceSeconds });
+      return created;
+    },
 
     /** The issuer an API key acts for, or null for an unknown, malformed or revoked key. */
     async findApiKey(token: string): Promise<ApiKeyIdentity | null> {
@@ -162,8 +228,10 @@ export function createIssuerService(deps: { db: Kysely<Database>; keyring: Pick<
       const expected = Buffer.from(row.secret_hash, 'hex');
       const actual = Buffer.from(sha256(match[2]!), 'hex');
       if (!crypto.timingSafeEqual(expected, actual)) return null;
-      await apiKeys.touchApiKey(db, row.id, clock());
-      return { apiKeyId: row.id, issuerId: row.issuer_id };
+      const now = clock();
+      if (row.expires_at !== null && row.expires_at <= now) return null;
+      await apiKeys.touchApiKey(db, row.id, now);
+      return { apiKeyId: row.id, issuerId: row.issuer_id, scopes: parseScopes(row.scopes) };
     },
   };
 }

@@ -31,6 +31,7 @@ import type { LocalStatus } from '../credentials/status-check.js';
 import type { Keyring } from '../keys/keyring.js';
 import { Problem } from '../errors.js';
 import type { ApiKeyIdentity, IssuerService } from './issuers.js';
+import { apiKeyActor, type AuditService } from './audit.js';
 
 export type StatusAction = 'revoke' | 'suspend' | 'reinstate';
 
@@ -55,12 +56,13 @@ export function createStatusService(deps: {
   db: Kysely<Database>;
   keyring: Pick<Keyring, 'signerFor'>;
   issuers: Pick<IssuerService, 'getIssuer' | 'signingKey'>;
+  audit: Pick<AuditService, 'record'>;
   documentLoader: DocumentLoader;
   publicUrl: string;
   clock: () => Date;
   listCapacity?: number;
 }) {
-  const { db, keyring, issuers, documentLoader, publicUrl, clock } = deps;
+  const { db, keyring, issuers, audit, documentLoader, publicUrl, clock } = deps;
   const capacity = deps.listCapacity ?? Math.floor(MIN_LIST_SIZE * 0.75);
   const listUrl = (id: string) => `${publicUrl}/status-lists/${id}`;
   const listPrefix = `${publicUrl}/status-lists/`;
@@ -70,7 +72,15 @@ export function createStatusService(deps: {
       const open = await lists.findOpenList(trx, issuerId, 'revocation');
       if (open !== undefined) return open;
       const seq = await lists.nextListSeq(trx, issuerId, 'revocation');
-      await lists.createList(trx, { id: crypto.randomUUID(), issuerId, purpose: 'revocation', seq, size: MIN_LIST_SIZE, capacity, at: clock() });
+      await lists.createList(trx, {
+        id: crypto.randomUUID(),
+        issuerId,
+        purpose: 'revocation',
+        seq,
+        size: MIN_LIST_SIZE,
+        capacity,
+        at: clock(),
+      });
     }
   }
 
@@ -109,12 +119,32 @@ export function createStatusService(deps: {
       const transition = TRANSITIONS[action];
       if (!transition.from.includes(row.status)) {
         const detail =
-          row.status === 'revoked' ? 'The credential is revoked; revocation is permanent' : `Cannot ${action} a credential that is ${row.status}`;
+          row.status === 'revoked'
+            ? 'The credential is revoked; revocation is permanent'
+            : `Cannot ${action} a credential that is ${row.status}`;
         throw new Problem('conflict', detail);
       }
       await credentials.setCredentialStatus(trx, { id: row.id, status: transition.to, at, reason });
-      await lists.insertStatusEvent(trx, { credentialId: row.id, action, from: row.status, to: transition.to, reason, apiKeyId: caller.apiKeyId, at });
+      await lists.insertStatusEvent(trx, {
+        credentialId: row.id,
+        action,
+        from: row.status,
+        to: transition.to,
+        reason,
+        apiKeyId: caller.apiKeyId,
+        at,
+      });
       if (transition.to === 'revoked') await lists.bumpListVersions(trx, row.id);
+      await audit.record(
+        {
+          issuerId: caller.issuerId,
+          actor: apiKeyActor(caller.apiKeyId),
+          action: `credential.${action}`,
+          target: row.credential_url,
+          detail: { from: row.status, to: transition.to },
+        },
+        trx,
+      );
       return { credentialId: row.credential_url, status: transition.to, changedAt: at.toISOString(), reason };
     });
   }
@@ -125,7 +155,10 @@ export function createStatusService(deps: {
     if (list === undefined) throw new Problem('not-found', `No status list ${id}`);
     const now = clock();
     const fresh =
-      list.signed_json !== null && list.signed_version === list.version && list.signed_at !== null && now.getTime() - list.signed_at.getTime() < LIST_VALIDITY_MS / 2;
+      list.signed_json !== null &&
+      list.signed_version === list.version &&
+      list.signed_at !== null &&
+      now.getTime() - list.signed_at.getTime() < LIST_VALIDITY_MS / 2;
     let text = list.signed_json;
     if (!fresh || text === null) {
       const issuer = await issuers.getIssuer(list.issuer_id);
@@ -139,7 +172,11 @@ export function createStatusService(deps: {
         validUntil: toDateTimeStamp(new Date(now.getTime() + LIST_VALIDITY_MS)),
         ttlMs: LIST_TTL_MS,
       });
-      const suite = createSigningSuite({ proofType: 'eddsa-rdfc-2022', signer: await keyring.signerFor(await issuers.signingKey(issuer)), date: now });
+      const suite = createSigningSuite({
+        proofType: 'eddsa-rdfc-2022',
+        signer: await keyring.signerFor(await issuers.signingKey(issuer)),
+        date: now,
+      });
       text = JSON.stringify(await signCredential({ credential: unsigned, suite, documentLoader, proofAsArray: false }));
       await lists.storeSignedList(db, { id: list.id, version: list.version, json: text, at: now });
     }
@@ -158,13 +195,21 @@ export function createStatusService(deps: {
     change,
 
     /** VC-API (VCALM) POST /credentials/status: set or clear one purpose's status. */
-    async setStatus(caller: ApiKeyIdentity, args: { credentialId: string; purpose: string; status: boolean; reason?: string }): Promise<StatusChange> {
+    async setStatus(
+      caller: ApiKeyIdentity,
+      args: { credentialId: string; purpose: string; status: boolean; reason?: string },
+    ): Promise<StatusChange> {
       const reason = args.reason ?? `${args.status ? 'set' : 'cleared'} ${args.purpose} through the VC-API status endpoint`;
       if (args.purpose === 'revocation') {
         if (!args.status) {
           const row = await ownedCredential(caller, args.credentialId);
           if (row.status === 'revoked') throw new Problem('conflict', 'Revocation is permanent and cannot be cleared');
-          return { credentialId: row.credential_url, status: row.status, changedAt: (row.status_changed_at ?? row.created_at).toISOString(), reason: row.status_reason ?? '' };
+          return {
+            credentialId: row.credential_url,
+            status: row.status,
+            changedAt: (row.status_changed_at ?? row.created_at).toISOString(),
+            reason: row.status_reason ?? '',
+          };
         }
         return change(caller, args.credentialId, 'revoke', reason);
       }
@@ -180,7 +225,14 @@ export function createStatusService(deps: {
         status: row.status,
         changedAt: row.status_changed_at?.toISOString() ?? null,
         reason: row.status_reason,
-        history: events.map((e) => ({ action: e.action, from: e.from_status, to: e.to_status, reason: e.reason, apiKeyId: e.api_key_id, at: e.at.toISOString() })),
+        history: events.map((e) => ({
+          action: e.action,
+          from: e.from_status,
+          to: e.to_status,
+          reason: e.reason,
+          apiKeyId: e.api_key_id,
+          at: e.at.toISOString(),
+        })),
       };
     },
 

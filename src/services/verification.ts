@@ -3,6 +3,7 @@
  */
 import type { DocumentLoader } from '../credentials/document-loader.js';
 import type { SchemaRegistry } from '../credentials/schema.js';
+import type { Metrics } from '../metrics.js';
 import { verifyCredential, type Outcome, type StatusChecker, type VerificationReport } from '../credentials/verify.js';
 
 const asArray = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
@@ -12,13 +13,15 @@ export function createVerificationService(deps: {
   schemas: SchemaRegistry;
   checkStatus: StatusChecker;
   clock: () => Date;
+  metrics?: Pick<Metrics, 'verifications'>;
 }) {
-  const { documentLoader, schemas, checkStatus, clock } = deps;
+  const { documentLoader, schemas, checkStatus, clock, metrics } = deps;
 
   /** Validates against each declared 1EdTechJsonSchemaValidator2019 schema that we ship. */
   const checkSchema = (credential: Record<string, unknown>): { outcome: Outcome; message: string } | undefined => {
     const declared = asArray(credential.credentialSchema).filter(
-      (s): s is { id: string; type: string } => typeof s === 'object' && s !== null && (s as { type?: unknown }).type === '1EdTechJsonSchemaValidator2019',
+      (s): s is { id: string; type: string } =>
+        typeof s === 'object' && s !== null && (s as { type?: unknown }).type === '1EdTechJsonSchemaValidator2019',
     );
     if (declared.length === 0) return undefined;
     const problems: string[] = [];
@@ -28,7 +31,8 @@ export function createVerificationService(deps: {
       if (errors === undefined) unknown.push(id);
       else problems.push(...errors.map((e) => e.detail));
     }
-    if (problems.length > 0) return { outcome: 'fail', message: `Does not conform to its declared schema: ${problems.slice(0, 10).join('; ')}` };
+    if (problems.length > 0)
+      return { outcome: 'fail', message: `Does not conform to its declared schema: ${problems.slice(0, 10).join('; ')}` };
     const checked = declared.filter((d) => !unknown.includes(d.id));
     if (checked.length === 0) return undefined; // only schemas we do not ship: reported as a warning below
     return { outcome: 'pass', message: `Conforms to ${checked.map((d) => d.id.split('/').pop()).join(', ')}` };
@@ -37,12 +41,18 @@ export function createVerificationService(deps: {
   return {
     async verify(credential: unknown): Promise<VerificationReport> {
       const report = await verifyCredential({ credential, documentLoader, now: clock(), checkStatus, checkSchema });
+      metrics?.verifications.inc({
+        outcome: report.verified ? 'verified' : report.checks.some((c) => c.outcome === 'fail') ? 'failed' : 'error',
+      });
       const unchecked = asArray((credential as { credentialSchema?: unknown } | null)?.credentialSchema)
         .map((s) => (s as { id?: unknown } | null)?.id)
         .filter((id): id is string => typeof id === 'string' && !schemas.ids.includes(id));
       return unchecked.length === 0
         ? report
-        : { ...report, warnings: [...report.warnings, `Declared schema not checked (not shipped with this service): ${unchecked.join(', ')}`] };
+        : {
+            ...report,
+            warnings: [...report.warnings, `Declared schema not checked (not shipped with this service): ${unchecked.join(', ')}`],
+          };
     },
   };
 }

@@ -24,11 +24,14 @@ export const link = (href: unknown, text: unknown): string => {
   return safe === null ? escapeHtml(text) : `<a href="${escapeHtml(safe)}" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
 };
 
-const inline = (escaped: string): string => escaped.replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/(^|[^*])\*([^*]+)\*/g, '$1<em>$2</em>');
+const inline = (escaped: string): string =>
+  escaped.replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/(^|[^*])\*([^*]+)\*/g, '$1<em>$2</em>');
 
 /** A small, safe subset of Markdown: paragraphs, **bold**, *italic*, numbered and bulleted lists. */
 export function renderMarkdown(markdown: unknown): string {
-  const blocks = String(markdown ?? '').trim().split(/\n\s*\n/);
+  const blocks = String(markdown ?? '')
+    .trim()
+    .split(/\n\s*\n/);
   return blocks
     .map((block) => {
       const lines = block.split('\n').map((l) => l.trim());

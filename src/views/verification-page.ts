@@ -46,7 +46,11 @@ function verdict(report: Report): { tone: 'ok' | 'bad' | 'unknown'; title: strin
   return {
     tone: 'unknown',
     title: 'Could not be verified',
-    detail: report.checks.filter((c) => c.outcome === 'error').map((c) => c.message).join(' ') + ' Try again later.',
+    detail:
+      report.checks
+        .filter((c) => c.outcome === 'error')
+        .map((c) => c.message)
+        .join(' ') + ' Try again later.',
   };
 }
 
@@ -94,7 +98,10 @@ export function renderVerificationPage({ credential, report, downloadUrl, checke
   const issuer = isObject(credential.issuer) ? credential.issuer : { id: credential.issuer };
   const creator = isObject(achievement.creator) ? achievement.creator : undefined;
   const source = isObject(subject.source) ? subject.source : undefined;
-  const image = isObject(achievement.image) ? safeHref(achievement.image.id) ?? (text(achievement.image.id).startsWith('data:image/png;base64,') ? text(achievement.image.id) : null) : null;
+  const image = isObject(achievement.image)
+    ? (safeHref(achievement.image.id) ??
+      (text(achievement.image.id).startsWith('data:image/png;base64,') ? text(achievement.image.id) : null))
+    : null;
   const recipientName = list(subject.identifier).find((i) => i.identityType === 'name' && i.hashed === false)?.identityHash;
   const v = verdict(report);
   const name = text(credential.name) || text(achievement.name) || 'Credential';

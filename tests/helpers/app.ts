@@ -21,6 +21,9 @@ export interface TestAppOptions {
   /** Issue without credentialStatus (CREDENTIAL_STATUS=false). */
   readonly credentialStatus?: boolean;
   readonly statusListCapacity?: number;
+  /** Rate limits (default: high enough never to interfere with tests that are not about them). */
+  readonly rateLimitPerMinute?: number;
+  readonly rateLimitKeyPerMinute?: number;
   /** Share an existing database (a second instance); the caller closes it. */
   readonly database?: TestDatabase;
 }
@@ -38,6 +41,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         bodyLimitBytes: 262_144,
         credentialStatus: options.credentialStatus,
         statusListCapacity: options.statusListCapacity,
+        rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
+        rateLimitKeyPerMinute: options.rateLimitKeyPerMinute ?? 1_000_000,
       },
       db: database.db,
       keyring: createKeyring(box),

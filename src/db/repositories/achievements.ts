@@ -12,10 +12,19 @@ export async function insertAchievement(
   trx: Transaction<Database>,
   args: { id: string; issuerId: string; achievementJson: string; definitionJson: string; at: Date },
 ): Promise<void> {
-  await trx.insertInto('achievements').values({ id: args.id, issuer_id: args.issuerId, latest_version: 1, created_at: args.at, updated_at: args.at }).execute();
+  await trx
+    .insertInto('achievements')
+    .values({ id: args.id, issuer_id: args.issuerId, latest_version: 1, created_at: args.at, updated_at: args.at })
+    .execute();
   await trx
     .insertInto('achievement_versions')
-    .values({ achievement_id: args.id, version: 1, achievement_json: args.achievementJson, definition_json: args.definitionJson, created_at: args.at })
+    .values({
+      achievement_id: args.id,
+      version: 1,
+      achievement_json: args.achievementJson,
+      definition_json: args.definitionJson,
+      created_at: args.at,
+    })
     .execute();
 }
 
@@ -30,7 +39,13 @@ export async function insertAchievementVersion(
 ): Promise<void> {
   await trx
     .insertInto('achievement_versions')
-    .values({ achievement_id: args.id, version: args.version, achievement_json: args.achievementJson, definition_json: args.definitionJson, created_at: args.at })
+    .values({
+      achievement_id: args.id,
+      version: args.version,
+      achievement_json: args.achievementJson,
+      definition_json: args.definitionJson,
+      created_at: args.at,
+    })
     .execute();
   await trx.updateTable('achievements').set({ latest_version: args.version, updated_at: args.at }).where('id', '=', args.id).execute();
 }
@@ -54,7 +69,9 @@ export async function listLatestAchievements(
 ): Promise<Array<AchievementVersionWithIssuer & { achievement_created_at: Date }>> {
   let query = db
     .selectFrom('achievements as a')
-    .innerJoin('achievement_versions as v', (join) => join.onRef('v.achievement_id', '=', 'a.id').onRef('v.version', '=', 'a.latest_version'))
+    .innerJoin('achievement_versions as v', (join) =>
+      join.onRef('v.achievement_id', '=', 'a.id').onRef('v.version', '=', 'a.latest_version'),
+    )
     .selectAll('v')
     .select(['a.issuer_id', 'a.latest_version', 'a.created_at as achievement_created_at']);
   if (args.issuerId !== undefined) query = query.where('a.issuer_id', '=', args.issuerId);

@@ -17,7 +17,12 @@ export async function listApiKeys(db: Db, issuerId: string): Promise<ApiKeyRow[]
 
 /** @returns whether a live key was revoked. */
 export async function revokeApiKey(db: Db, id: string, at: Date): Promise<boolean> {
-  const result = await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
@@ -29,4 +34,13 @@ export async function touchApiKey(db: Db, id: string, at: Date): Promise<void> {
     .where('id', '=', id)
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`${at}::timestamptz - interval '1 minute'`)]))
     .execute();
+}
+
+/** Rotation: the old key points at its successor and stops now (grace 0) or expires after the grace period. */
+export async function retireApiKey(db: Db, args: { id: string; rotatedTo: string; at: Date; graceSeconds: number }): Promise<void> {
+  const update =
+    args.graceSeconds === 0
+      ? { rotated_to: args.rotatedTo, revoked_at: args.at }
+      : { rotated_to: args.rotatedTo, expires_at: new Date(args.at.getTime() + args.graceSeconds * 1000) };
+  await db.updateTable('api_keys').set(update).where('id', '=', args.id).execute();
 }

@@ -16,7 +16,10 @@ export async function findByIdempotencyKey(db: Db, issuerId: string, key: string
 }
 
 export async function countCredentials(db: Db): Promise<number> {
-  const row = await db.selectFrom('credentials').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('credentials')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -33,5 +36,20 @@ export async function setCredentialStatus(
   trx: Transaction<Database>,
   args: { id: string; status: 'active' | 'suspended' | 'revoked'; at: Date; reason: string },
 ): Promise<void> {
-  await trx.updateTable('credentials').set({ status: args.status, status_changed_at: args.at, status_reason: args.reason }).where('id', '=', args.id).execute();
+  await trx
+    .updateTable('credentials')
+    .set({ status: args.status, status_changed_at: args.at, status_reason: args.reason })
+    .where('id', '=', args.id)
+    .execute();
+}
+
+/** Forgets who a recipient is: their lookup hash goes, the signed credential and its status stay. */
+export async function eraseRecipient(db: Db, args: { issuerId: string; lookupHash: string; at: Date }): Promise<number> {
+  const result = await db
+    .updateTable('credentials')
+    .set({ recipient_lookup_hash: null, recipient_erased_at: args.at })
+    .where('issuer_id', '=', args.issuerId)
+    .where('recipient_lookup_hash', '=', args.lookupHash)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

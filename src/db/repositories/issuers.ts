@@ -20,7 +20,10 @@ export async function listIssuers(db: Db): Promise<IssuerRow[]> {
 }
 
 export async function countIssuers(db: Db): Promise<number> {
-  const row = await db.selectFrom('issuers').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('issuers')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

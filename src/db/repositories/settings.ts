@@ -10,6 +10,10 @@ export async function readSetting(db: Db, key: string): Promise<string | undefin
 
 /** Writes `value` unless the key exists; returns the stored value either way. */
 export async function initSetting(db: Db, key: string, value: string): Promise<string> {
-  await db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await db
+    .insertInto('settings')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
   return (await readSetting(db, key)) ?? value;
 }

@@ -32,7 +32,15 @@ export async function createList(
 ): Promise<boolean> {
   const inserted = await db
     .insertInto('status_lists')
-    .values({ id: row.id, issuer_id: row.issuerId, purpose: row.purpose, seq: row.seq, size: row.size, capacity: row.capacity, created_at: row.at })
+    .values({
+      id: row.id,
+      issuer_id: row.issuerId,
+      purpose: row.purpose,
+      seq: row.seq,
+      size: row.size,
+      capacity: row.capacity,
+      created_at: row.at,
+    })
     .onConflict((oc) => oc.columns(['issuer_id', 'purpose', 'seq']).doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -51,7 +59,11 @@ export async function claimIndex(db: Db, entry: { listId: string; idx: number; c
 }
 
 export async function countEntries(db: Db, listId: string): Promise<number> {
-  const row = await db.selectFrom('status_entries').select((eb) => eb.fn.countAll<string>().as('n')).where('list_id', '=', listId).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('status_entries')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('list_id', '=', listId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -99,11 +111,27 @@ export async function entriesOfCredential(db: Db, credentialId: string): Promise
 
 export async function insertStatusEvent(
   trx: Transaction<Database>,
-  event: { credentialId: string; action: 'revoke' | 'suspend' | 'reinstate'; from: CredentialStatus; to: CredentialStatus; reason: string; apiKeyId: string | null; at: Date },
+  event: {
+    credentialId: string;
+    action: 'revoke' | 'suspend' | 'reinstate';
+    from: CredentialStatus;
+    to: CredentialStatus;
+    reason: string;
+    apiKeyId: string | null;
+    at: Date;
+  },
 ): Promise<void> {
   await trx
     .insertInto('credential_status_events')
-    .values({ credential_id: event.credentialId, action: event.action, from_status: event.from, to_status: event.to, reason: event.reason, api_key_id: event.apiKeyId, at: event.at })
+    .values({
+      credential_id: event.credentialId,
+      action: event.action,
+      from_status: event.from,
+      to_status: event.to,
+      reason: event.reason,
+      api_key_id: event.apiKeyId,
+      at: event.at,
+    })
     .execute();
 }
 
