@@ -148,9 +148,14 @@ async function main(argv: string[]): Promise<void> {
         if (!values.issuer) throw new UsageError('apikey list needs --issuer <issuerId>');
         const keys = await issuers.listApiKeys(values.issuer);
         print(
-          keys.map((k) => ({ apiKeyId: k.id, name: k.name, createdAt: k.created_at, lastUsedAt: k.last_used_at, revokedAt: k.revoked_at })),
-          keys.map((k) => `${k.id}  ${k.name}  created ${k.created_at.toISOString()}${k.revoked_at ? '  REVOKED' : ''}`).join('\n') ||
-            '(no keys)',
+          keys.map((k) => ({ apiKeyId: k.id, ...toApiKeyInfo(k) })),
+          keys
+            .map(
+              (k) =>
+                `${k.id}  ${k.name}  [${k.scopes}]  created ${k.created_at.toISOString()}` +
+                `${k.expires_at ? `  expires ${k.expires_at.toISOString()}` : ''}${k.revoked_at ? '  REVOKED' : ''}`,
+            )
+            .join('\n') || '(no keys)',
         );
         break;
       }
