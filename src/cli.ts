@@ -15,6 +15,7 @@ import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
 import { createIssuerService, toApiKeyInfo } from './services/issuers.js';
 import { SCOPES, type Scope } from './schemas/api-key.js';
+import { createAuditService } from './services/audit.js';
 
 const USAGE = `Usage:
   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>]
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<void> {
     publicUrl: config.publicUrl,
     clock: () => new Date(),
   });
+  const audit = createAuditService({ db: runtime.database.db, clock: () => new Date() });
   const print = (json: unknown, text: string) => process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
   try {
     switch (`${resource} ${action ?? ''}`) {
@@ -106,6 +108,13 @@ async function main(argv: string[]): Promise<void> {
           imageUrl: values.image,
           parentOrg: values['parent-name'] === undefined ? undefined : { name: values['parent-name'], url: values['parent-url'] },
           proofType: values.proof as 'eddsa-rdfc-2022' | 'Ed25519Signature2020' | undefined,
+        });
+        await audit.record({
+          issuerId: issuer.id,
+          actor: 'cli',
+          action: 'issuer.create',
+          target: issuer.did,
+          detail: { apiKeyId: apiKey.id },
         });
         print(
           { issuerId: issuer.id, did: issuer.did, apiKey: apiKey.apiKey, apiKeyId: apiKey.id },
@@ -138,8 +147,15 @@ async function main(argv: string[]): Promise<void> {
           scopes: scopes as Scope[] | undefined,
           expiresAt,
         });
+        await audit.record({
+          issuerId: key.issuerId,
+          actor: 'cli',
+          action: 'apikey.create',
+          target: key.id,
+          detail: { scopes: key.scopes },
+        });
         print(
-          { apiKeyId: key.id, issuerId: key.issuerId, apiKey: key.apiKey },
+          { apiKeyId: key.id, issuerId: key.issuerId, scopes: key.scopes, expiresAt: key.expiresAt, apiKey: key.apiKey },
           `API key ${key.id} for issuer ${key.issuerId}:\n  ${key.apiKey}\n(Shown once; store it now.)`,
         );
         break;
@@ -161,8 +177,10 @@ async function main(argv: string[]): Promise<void> {
       }
       case 'apikey revoke': {
         if (!target) throw new UsageError('apikey revoke needs the API key id');
+        const owner = await issuers.apiKeyOwner(target);
         const revoked = await issuers.revokeApiKey(target);
         if (!revoked) throw new UsageError(`No live API key ${target}`);
+        await audit.record({ issuerId: owner ?? null, actor: 'cli', action: 'apikey.revoke', target });
         print({ apiKeyId: target, revoked: true }, `Revoked API key ${target}`);
         break;
       }

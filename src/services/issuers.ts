@@ -198,6 +198,8 @@ export function createIssuerService(deps: {
     createApiKey: (issuerId: string, options: ApiKeyOptions) => createApiKey(issuerId, options),
     listApiKeys: (issuerId: string) => apiKeys.listApiKeys(db, issuerId),
     listApiKeyInfo: async (issuerId: string) => (await apiKeys.listApiKeys(db, issuerId)).map(toApiKeyInfo),
+    /** The issuer an API key belongs to, if it exists. */
+    apiKeyOwner: async (id: string) => (/^[0-9a-f]{32}$/.test(id) ? (await apiKeys.findApiKey(db, id))?.issuer_id : undefined),
     /** Revokes any key by id (CLI, operator). */
     revokeApiKey: (id: string) => apiKeys.revokeApiKey(db, id, clock()),
     /** Revokes one of an issuer's own keys. @throws 404 for another issuer's key, 409 if already revoked. */
