@@ -100,8 +100,10 @@ describe('cli (embedded database)', () => {
   });
 
   it('creates an API key for an issuer, revokes it once, and refuses a second revoke', async () => {
-    const key = jsonLine(track(await run('apikey', 'create', '--issuer', issuerId, '--name', 'lms', '--json')));
-    expect(Object.keys(key).sort()).toEqual(['apiKey', 'apiKeyId', 'issuerId']);
+    const key = jsonLine(track(await run('apikey', 'create', '--issuer', issuerId, '--name', 'lms', '--scopes', 'issue,revoke', '--json')));
+    expect(Object.keys(key).sort()).toEqual(['apiKey', 'apiKeyId', 'expiresAt', 'issuerId', 'scopes']);
+    expect(key.scopes).toEqual(['issue', 'revoke']);
+    expect(key.expiresAt).toBeNull();
     expect(key.issuerId).toBe(issuerId);
     expect(key.apiKey).toMatch(new RegExp(`^mck_${key.apiKeyId}_[A-Za-z0-9_-]{43}$`));
     apiKeys.push(key.apiKey);
