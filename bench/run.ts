@@ -18,6 +18,7 @@ import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cry
 import { loadContexts } from '../src/credentials/document-loader.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 120);
 const PORT = Number(process.env.BENCH_PORT ?? 3917);
 const BASE = `http://127.0.0.1:${PORT}`;
 const root = path.resolve(import.meta.dirname, '..');
@@ -37,7 +38,11 @@ async function measureFloor(unsigned: Record<string, unknown>) {
   const keyPair = await Ed25519Multikey.generate({ controller: 'did:key:placeholder' });
   const did = `did:key:${keyPair.publicKeyMultibase}`;
   const vm = `${did}#${keyPair.publicKeyMultibase}`;
-  const key = await Ed25519Multikey.from({ ...(await keyPair.export({ publicKey: true, secretKey: true, includeContext: true })), id: vm, controller: did });
+  const key = await Ed25519Multikey.from({
+    ...(await keyPair.export({ publicKey: true, secretKey: true, includeContext: true })),
+    id: vm,
+    controller: did,
+  });
   const credential = { ...unsigned, issuer: { ...(unsigned.issuer as object), id: did } };
   const didDocument = {
     '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
@@ -46,11 +51,18 @@ async function measureFloor(unsigned: Record<string, unknown>) {
     assertionMethod: [vm],
   };
   const documentLoader = async (url: string) => {
-    const document = contexts.get(url) ?? (url === did ? didDocument : url === vm ? { '@context': didDocument['@context'], ...didDocument.verificationMethod[0] } : undefined);
+    const document =
+      contexts.get(url) ??
+      (url === did ? didDocument : url === vm ? { '@context': didDocument['@context'], ...didDocument.verificationMethod[0] } : undefined);
     if (document === undefined) throw new Error(`not loaded: ${url}`);
     return { contextUrl: null, documentUrl: url, document };
   };
-  const sign = () => vc.issue({ credential: structuredClone(credential), suite: new DataIntegrityProof({ signer: key.signer(), cryptosuite: eddsaRdfc2022 }), documentLoader });
+  const sign = () =>
+    vc.issue({
+      credential: structuredClone(credential),
+      suite: new DataIntegrityProof({ signer: key.signer(), cryptosuite: eddsaRdfc2022 }),
+      documentLoader,
+    });
   for (let i = 0; i < 20; i++) await sign(); // warm up
   const signTimes: number[] = [];
   let signed: Record<string, unknown> = {};
@@ -93,6 +105,9 @@ function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Ch
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       SEED_DEMO: 'true',
+      // The load generator is one address and one key: lift the abuse limits for the measurement.
+      RATE_LIMIT_PER_MINUTE: '10000000',
+      RATE_LIMIT_KEY_PER_MINUTE: '10000000',
       ...(process.env.DATABASE_URL ? { MASTER_KEY: process.env.MASTER_KEY ?? Buffer.alloc(32, 9).toString('base64') } : {}),
       ...extraEnv,
     },
@@ -114,12 +129,18 @@ async function waitFor(url: string, timeoutMs = 60_000) {
   throw new Error(`${url} did not come up`);
 }
 
-function load(options: autocannon.Options): Promise<HttpResult> {
+function load(options: autocannon.Options, duration = DURATION_S): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    autocannon({ ...options, duration: DURATION_S }, (error, result) => {
+    autocannon({ ...options, duration }, (error, result) => {
       if (error) return reject(error);
       const errors = result.errors + result.timeouts + result.non2xx;
-      resolve({ per_s: round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors, requests: result.requests.total });
+      resolve({
+        per_s: round(result.requests.average),
+        p50_ms: result.latency.p50,
+        p99_ms: result.latency.p99,
+        errors,
+        requests: result.requests.total,
+      });
     });
   });
 }
@@ -131,28 +152,40 @@ interface Prepared {
 }
 
 /** Starts a server (fresh database), prepares an achievement and one credential, runs `measure`, stops it. */
-async function withServer<T>(extraEnv: Record<string, string>, measure: (prepared: Prepared, rss: () => number) => Promise<T>): Promise<T> {
+interface RssSampler {
+  max(): number;
+  samples(): number[];
+}
+
+async function withServer<T>(extraEnv: Record<string, string>, measure: (prepared: Prepared, rss: RssSampler) => Promise<T>): Promise<T> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   if (process.env.DATABASE_URL) await resetDatabase(process.env.DATABASE_URL);
   const server = startServer(dataDir, extraEnv);
-  let rssMax = 0;
+  const rssSamples: number[] = [];
   const sampler = setInterval(() => {
     try {
       const status = fs.readFileSync(`/proc/${server.pid}/status`, 'utf8');
-      rssMax = Math.max(rssMax, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+      rssSamples.push(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
     } catch {
       /* process gone */
     }
-  }, 200);
+  }, 1000);
   try {
     await waitFor(`${BASE}/readyz`);
     const { apiKey } = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as { apiKey: string };
     const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-    const achievementResponse = await fetch(`${BASE}/achievements`, { method: 'POST', headers: auth, body: fs.readFileSync(path.join(root, 'examples/achievement.json')) });
+    const achievementResponse = await fetch(`${BASE}/achievements`, {
+      method: 'POST',
+      headers: auth,
+      body: fs.readFileSync(path.join(root, 'examples/achievement.json')),
+    });
     const achievement = (await achievementResponse.json()) as { id: string };
     const issueBody = fs.readFileSync(path.join(root, 'examples/issue.json'), 'utf8').replace('ACHIEVEMENT_ID', achievement.id);
-    const first = (await (await fetch(`${BASE}/credentials`, { method: 'POST', headers: auth, body: issueBody })).json()) as Record<string, unknown>;
-    return await measure({ auth, issueBody, first }, () => Math.round(rssMax));
+    const first = (await (await fetch(`${BASE}/credentials`, { method: 'POST', headers: auth, body: issueBody })).json()) as Record<
+      string,
+      unknown
+    >;
+    return await measure({ auth, issueBody, first }, { max: () => Math.round(Math.max(0, ...rssSamples)), samples: () => [...rssSamples] });
   } finally {
     clearInterval(sampler);
     server.kill('SIGTERM');
@@ -188,13 +221,43 @@ async function main() {
     const read_credential_c64 = await load({ url: String(first.id), headers: { accept: 'application/json' }, connections: 64 });
     const statusListUrl = String((first.credentialStatus as { statusListCredential: string }).statusListCredential);
     const status_list_c64 = await load({ url: statusListUrl, connections: 64 });
-    return { floor, issue_c1, issue_c16, verify_c16, read_credential_c64, status_list_c64, rss: rss() };
+
+    // Soak: mixed issue, verify and read at once for SOAK_S seconds; memory must stay level and errors at 0.
+    const before = rss.samples().length;
+    const [soakIssue, soakVerify, soakRead] = await Promise.all([
+      load({ ...issue, connections: 4 }, SOAK_S),
+      load(
+        {
+          url: `${BASE}/credentials/verify`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ verifiableCredential: first }),
+          connections: 4,
+        },
+        SOAK_S,
+      ),
+      load({ url: String(first.id), headers: { accept: 'application/json' }, connections: 16 }, SOAK_S),
+    ]);
+    const during = rss.samples().slice(before);
+    const third = Math.max(1, Math.floor(during.length / 3));
+    const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
+    const soak = {
+      seconds: SOAK_S,
+      issue: soakIssue,
+      verify: soakVerify,
+      read: soakRead,
+      errors: soakIssue.errors + soakVerify.errors + soakRead.errors,
+      rss_mb_first_third: mean(during.slice(0, third)),
+      rss_mb_last_third: mean(during.slice(-third)),
+      rss_mb_max: round(Math.max(0, ...during)),
+    };
+    return { floor, issue_c1, issue_c16, verify_c16, read_credential_c64, status_list_c64, soak, rss: rss.max() };
   });
   const issue_c16_no_status = await withServer({ CREDENTIAL_STATUS: 'false' }, ({ auth, issueBody }) =>
     load({ url: `${BASE}/credentials`, method: 'POST', headers: auth, body: issueBody, connections: 16 }),
   );
 
-  const { floor, issue_c1, issue_c16, verify_c16, read_credential_c64, status_list_c64 } = measured;
+  const { floor, issue_c1, issue_c16, verify_c16, read_credential_c64, status_list_c64, soak } = measured;
   const cores = os.cpus().length;
   const results = {
     date: new Date().toISOString(),
@@ -209,6 +272,7 @@ async function main() {
     verify_c16,
     read_credential_c64,
     status_list_c64,
+    soak,
     ratios: {
       issue_c16_vs_floor_sign_x_cores: round(issue_c16.per_s / (floor.sign_per_s_per_core * cores)),
       verify_c16_vs_floor_verify_x_cores: round(verify_c16.per_s / (floor.verify_per_s_per_core * cores)),
@@ -232,6 +296,10 @@ async function main() {
   ];
   process.stdout.write(`${results.machine}; ${results.database}; ${DURATION_S}s per load\n`);
   for (const row of rows) process.stdout.write(row.map((c, i) => String(c).padEnd(i === 0 ? 32 : 10)).join('') + '\n');
+  process.stdout.write(
+    `soak ${soak.seconds}s mixed: issue ${soak.issue.per_s}/s, verify ${soak.verify.per_s}/s, read ${soak.read.per_s}/s, errors ${soak.errors}, ` +
+      `rss ${soak.rss_mb_first_third} → ${soak.rss_mb_last_third} MB (max ${soak.rss_mb_max})\n`,
+  );
   process.stdout.write(`ratios ${JSON.stringify(results.ratios)}; rss max ${results.rss_mb_max} MB; wrote bench/results/latest.json\n`);
 }
 
