@@ -54,6 +54,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     genReqId: () => crypto.randomUUID(),
     logController: new LogController({ disableRequestLogging: true }), // one line per request instead, below
     routerOptions: { ignoreTrailingSlash: true },
+    // On shutdown, requests already accepted are served to completion (close-with-grace waits for them).
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
 
   installValidators(app, sharedSchemas as unknown as AnySchema[]);
@@ -80,11 +82,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   const services = createServices({ db: deps.db, keyring: deps.keyring, box: deps.box, config, clock: deps.clock, metrics });
 
   await app.register(problemDetails, { publicUrl: config.publicUrl });
-  await app.register(security, {
-    perAddressPerMinute: config.rateLimitPerMinute ?? 1200,
-    perKeyPerMinute: config.rateLimitKeyPerMinute ?? 6000,
-    https: config.publicUrl.startsWith('https:'),
-  });
   await app.register(cors);
   await app.register(openapi, { publicUrl: config.publicUrl, version: '0.1.0' });
   await app.register(auth, {
@@ -100,6 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
       }),
   });
 
+  await app.register(security, {
+    perAddressPerMinute: config.rateLimitPerMinute ?? 1200,
+    perKeyPerMinute: config.rateLimitKeyPerMinute ?? 6000,
+    https: config.publicUrl.startsWith('https:'),
+  });
   await app.register(healthRoutes, { ping: async () => void (await sql`select 1`.execute(deps.db)), metrics: metrics.registry });
   await app.register(problemRoutes, { prefix: '/problems' });
   await app.register(issuerRoutes, { prefix: '/issuers', services });

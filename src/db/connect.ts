@@ -42,9 +42,13 @@ export class EmbeddedDatabaseLockedError extends Error {
 /** Opens the database described by `options`; the caller owns the handle and closes it. */
 export async function connect(options: ConnectOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl !== undefined) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    // Without a listener, an idle connection dropped by the server would crash the process (pg emits 'error').
+    // A bounded wait for a connection: during an outage requests fail fast (503) instead of queueing forever.
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+    // pg emits 'error' on a pooled client whose connection the server drops (restart, failover, termination),
+    // idle or checked out; without listeners that is an uncaught exception. The query in flight still fails
+    // (the request answers 503) and the pool replaces the client.
     pool.on('error', (error) => options.onIdleError?.(error));
+    pool.on('connect', (client) => client.on('error', (error) => options.onIdleError?.(error)));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }

@@ -22,6 +22,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: a valid API key with `scope`. */
     authorize(scope: Scope): onRequestHookHandler;
+    /** The valid API key a request carries, or null (looked up once per request). */
+    identifyCaller(request: FastifyRequest): Promise<Caller | null>;
   }
 }
 
@@ -33,15 +35,28 @@ export interface AuthOptions {
 export default fp(
   async function auth(app: FastifyInstance, options: AuthOptions) {
     app.decorateRequest('caller', null);
+    const lookups = new WeakMap<FastifyRequest, Promise<Caller | null>>();
+    const tokenOf = (request: FastifyRequest) => {
+      const header = request.headers.authorization;
+      return header === undefined ? null : (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null);
+    };
+
+    app.decorate('identifyCaller', (request: FastifyRequest): Promise<Caller | null> => {
+      let lookup = lookups.get(request);
+      if (lookup === undefined) {
+        const token = tokenOf(request);
+        lookup = token === null ? Promise.resolve(null) : options.findApiKey(token);
+        lookups.set(request, lookup);
+      }
+      return lookup;
+    });
 
     const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<Caller> => {
-      const header = request.headers.authorization;
-      const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (match === null) {
+      if (tokenOf(request) === null) {
         void reply.header('www-authenticate', 'Bearer');
         throw new Problem('unauthorized', 'Send the issuer API key as "Authorization: Bearer <key>"');
       }
-      const caller = await options.findApiKey(match[1]!);
+      const caller = await app.identifyCaller(request);
       if (caller === null) {
         void reply.header('www-authenticate', 'Bearer error="invalid_token"');
         throw new Problem('unauthorized', 'The API key is unknown, revoked or expired');

@@ -11,19 +11,21 @@ export interface ProblemDetailsOptions {
   readonly publicUrl: string;
 }
 
+// Connection exceptions (class 08), shutdowns (57P0x), too many connections, a database not accepting
+// connections (55000), and the driver's own socket errors: the database is unavailable, not the request wrong.
 const PG_UNAVAILABLE = new Set([
   '57P01',
   '57P02',
   '57P03',
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
+  '53300',
+  '55000',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
 ]);
+const PG_UNAVAILABLE_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect/i;
 
 function fromFastifyError(error: FastifyError): Problem | undefined {
   if (error.validation) {
@@ -66,9 +68,12 @@ function fromFastifyError(error: FastifyError): Problem | undefined {
 
 function fromDatabaseError(error: unknown): Problem | undefined {
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return undefined;
-  if (PG_UNAVAILABLE.has(code))
+  const unavailable =
+    (typeof code === 'string' && (PG_UNAVAILABLE.has(code) || code.startsWith('08'))) ||
+    PG_UNAVAILABLE_MESSAGE.test(String((error as { message?: unknown }).message));
+  if (unavailable)
     return new Problem('service-unavailable', 'The database is unavailable; retry shortly', undefined, { 'retry-after': '5' });
+  if (typeof code !== 'string') return undefined;
   if (code === '23505') return new Problem('conflict', 'A resource with the same identity already exists');
   if (code.startsWith('22')) return new Problem('validation-failed', 'A value in the request is out of range or malformed');
   return undefined;

@@ -17,7 +17,6 @@ export interface SecurityOptions {
   readonly https: boolean;
 }
 
-const API_KEY_ID = /^Bearer\s+mck_([0-9a-f]{32})_/i;
 const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics']);
 
 export default fp(
@@ -28,9 +27,10 @@ export default fp(
       crossOriginResourcePolicy: { policy: 'cross-origin' }, // public credentials and lists are read from other sites
       strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
     });
-    const keyOf = (request: FastifyRequest) => {
-      const match = API_KEY_ID.exec(request.headers.authorization ?? '');
-      return match ? `key:${match[1]}` : `ip:${request.ip}`;
+    // Only a valid key gets its own bucket; anything else (no key, a made-up one) counts against the address.
+    const keyOf = async (request: FastifyRequest) => {
+      const caller = await app.identifyCaller(request);
+      return caller === null ? `ip:${request.ip}` : `key:${caller.apiKeyId}`;
     };
     await app.register(rateLimit, {
       global: true,
@@ -49,5 +49,5 @@ export default fp(
         ),
     });
   },
-  { name: 'security' },
+  { name: 'security', dependencies: ['auth'] },
 );

@@ -211,6 +211,7 @@ export function createIssuerService(deps: {
     async rotateApiKey(issuerId: string, id: string, graceSeconds = 0): Promise<CreatedApiKey> {
       const old = await ownKey(issuerId, id);
       if (old.revoked_at !== null || old.rotated_to !== null) throw new Problem('conflict', 'This API key is already revoked or rotated');
+      if (old.expires_at !== null && old.expires_at <= clock()) throw new Problem('conflict', 'This API key has expired; create a new one instead');
       const expiresAt = old.expires_at ?? undefined;
       const created = await createApiKey(issuerId, {
         name: old.name,

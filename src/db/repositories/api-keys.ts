@@ -36,11 +36,19 @@ export async function touchApiKey(db: Db, id: string, at: Date): Promise<void> {
     .execute();
 }
 
-/** Rotation: the old key points at its successor and stops now (grace 0) or expires after the grace period. */
+/**
+ * Rotation: the old key points at its successor and stops now (grace 0) or when the grace period ends, but
+ * never later than the expiry it already had.
+ */
 export async function retireApiKey(db: Db, args: { id: string; rotatedTo: string; at: Date; graceSeconds: number }): Promise<void> {
-  const update =
-    args.graceSeconds === 0
-      ? { rotated_to: args.rotatedTo, revoked_at: args.at }
-      : { rotated_to: args.rotatedTo, expires_at: new Date(args.at.getTime() + args.graceSeconds * 1000) };
-  await db.updateTable('api_keys').set(update).where('id', '=', args.id).execute();
+  if (args.graceSeconds === 0) {
+    await db.updateTable('api_keys').set({ rotated_to: args.rotatedTo, revoked_at: args.at }).where('id', '=', args.id).execute();
+    return;
+  }
+  const graceEnd = new Date(args.at.getTime() + args.graceSeconds * 1000);
+  await db
+    .updateTable('api_keys')
+    .set({ rotated_to: args.rotatedTo, expires_at: sql<Date>`least(coalesce(expires_at, ${graceEnd}::timestamptz), ${graceEnd}::timestamptz)` })
+    .where('id', '=', args.id)
+    .execute();
 }
