@@ -158,9 +158,19 @@ describe(`hostile input on write endpoints (${backendName})`, () => {
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype);
 
   const countRows = async () => {
-    const count = async (table: 'achievements' | 'achievement_versions') =>
+    const count = async (table: 'achievements' | 'achievement_versions' | 'api_keys' | 'audit_events') =>
       Number((await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-    return { credentials: await countCredentials(t.database.db), achievements: await count('achievements'), versions: await count('achievement_versions') };
+    const erased = Number(
+      (await t.database.db.selectFrom('credentials').select((eb) => eb.fn.countAll<string>().as('n')).where('recipient_erased_at', 'is not', null).executeTakeFirstOrThrow()).n,
+    );
+    return {
+      credentials: await countCredentials(t.database.db),
+      achievements: await count('achievements'),
+      versions: await count('achievement_versions'),
+      apiKeys: await count('api_keys'),
+      auditEvents: await count('audit_events'),
+      erased,
+    };
   };
   const lookedUp = () => lookupSpy.mock.calls.map((call) => String(call[0]));
 
@@ -259,6 +269,22 @@ describe(`hostile input on write endpoints (${backendName})`, () => {
       valid: () => issueRequest(achievementId),
       droppable: () => ['achievement', 'achievement.id', 'recipient', 'recipient.identity', 'evidence', 'results.0.criterion', 'results.1.level', 'assessor.name',
         'assessor.organization.name'].map(p),
+    },
+    {
+      name: 'POST /api-keys',
+      url: () => fc.constant('/api-keys'),
+      example: () => '/api-keys',
+      headers: () => issuer.auth,
+      valid: () => ({ name: 'LMS integration', scopes: ['issue', 'revoke'], expiresAt: '2030-01-01T00:00:00Z' }),
+      droppable: () => ['name', 'scopes'].map(p),
+    },
+    {
+      name: 'POST /recipients/erase',
+      url: () => fc.constant('/recipients/erase'),
+      example: () => '/recipients/erase',
+      headers: () => issuer.auth,
+      valid: () => ({ identity: 'teacher.one@district.example', identityType: 'emailAddress' }),
+      droppable: () => ['identity'].map(p),
     },
     {
       name: 'POST /credentials/verify',
