@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { dropAppendOnly, makeAppendOnly } from './append-only.js';
 
 // Status lists (W3C Bitstring Status List v1.0) and the append-only history of status changes.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -53,18 +54,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('credential_status_events_credential_idx').on('credential_status_events').columns(['credential_id', 'id']).execute();
 
   // Append-only: the database itself refuses to change or delete history.
-  await sql`create function credential_status_events_append_only() returns trigger language plpgsql as $$
-    begin raise exception 'credential_status_events is append-only'; end $$`.execute(db);
-  await sql`create trigger credential_status_events_no_change before update or delete on credential_status_events
-    for each row execute function credential_status_events_append_only()`.execute(db);
-  await sql`create trigger credential_status_events_no_truncate before truncate on credential_status_events
-    for each statement execute function credential_status_events_append_only()`.execute(db);
+  await makeAppendOnly(db, 'credential_status_events');
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop trigger credential_status_events_no_truncate on credential_status_events`.execute(db);
-  await sql`drop trigger credential_status_events_no_change on credential_status_events`.execute(db);
-  await sql`drop function credential_status_events_append_only()`.execute(db);
+  await dropAppendOnly(db, 'credential_status_events');
   await db.schema.dropTable('credential_status_events').execute();
   await db.schema.alterTable('credentials').dropColumn('status_reason').execute();
   await db.schema.alterTable('credentials').dropColumn('status_changed_at').execute();

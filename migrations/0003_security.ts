@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { dropAppendOnly, makeAppendOnly } from './append-only.js';
 
 // Scoped, expiring API keys; erasable recipient lookup hashes; the append-only audit trail.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -25,18 +26,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('audit_events_issuer_idx').on('audit_events').columns(['issuer_id', 'id']).execute();
 
-  await sql`create function audit_events_append_only() returns trigger language plpgsql as $$
-    begin raise exception 'audit_events is append-only'; end $$`.execute(db);
-  await sql`create trigger audit_events_no_change before update or delete on audit_events
-    for each row execute function audit_events_append_only()`.execute(db);
-  await sql`create trigger audit_events_no_truncate before truncate on audit_events
-    for each statement execute function audit_events_append_only()`.execute(db);
+  await makeAppendOnly(db, 'audit_events');
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop trigger audit_events_no_truncate on audit_events`.execute(db);
-  await sql`drop trigger audit_events_no_change on audit_events`.execute(db);
-  await sql`drop function audit_events_append_only()`.execute(db);
+  await dropAppendOnly(db, 'audit_events');
   await db.schema.dropTable('audit_events').execute();
   await db.schema.alterTable('credentials').dropColumn('recipient_erased_at').execute();
   await db.schema.alterTable('api_keys').dropColumn('rotated_to').execute();
