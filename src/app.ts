@@ -31,6 +31,7 @@ import statusListRoutes from './routes/status-lists.js';
 import verifyRoutes from './routes/verify.js';
 import { sharedSchemas } from './schemas/index.js';
 import { createServices, type Services } from './services/index.js';
+import { apiKeyActor } from './services/audit.js';
 
 export interface AppDeps {
   readonly config: Pick<Config, 'publicUrl' | 'allowPrivateFetch' | 'fetchTimeoutMs' | 'fetchMaxBytes' | 'bodyLimitBytes'> &
@@ -89,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     onDenied: (caller, scope, request) =>
       services.audit.record({
         issuerId: caller.issuerId,
-        actor: `apikey:${caller.apiKeyId}`,
+        actor: apiKeyActor(caller.apiKeyId),
         action: 'access.denied',
         target: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
         outcome: 'denied',

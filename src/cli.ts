@@ -74,13 +74,14 @@ async function main(argv: string[]): Promise<void> {
 
   const config = loadConfig();
   const runtime = await openRuntime(config, createLogger({ logLevel: 'warn' }, process.stderr));
+  const audit = createAuditService({ db: runtime.database.db, clock: () => new Date() });
   const issuers = createIssuerService({
     db: runtime.database.db,
     keyring: runtime.keyring,
+    audit,
     publicUrl: config.publicUrl,
     clock: () => new Date(),
   });
-  const audit = createAuditService({ db: runtime.database.db, clock: () => new Date() });
   const print = (json: unknown, text: string) => process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
   try {
     switch (`${resource} ${action ?? ''}`) {
@@ -142,18 +143,11 @@ async function main(argv: string[]): Promise<void> {
         const expiresAt = values.expires === undefined ? undefined : new Date(values.expires);
         if (expiresAt !== undefined && (Number.isNaN(expiresAt.getTime()) || expiresAt <= new Date()))
           throw new UsageError('--expires must be a future date, e.g. 2027-06-30');
-        const key = await issuers.createApiKey(values.issuer, {
-          name: values.name ?? 'cli',
-          scopes: scopes as Scope[] | undefined,
-          expiresAt,
-        });
-        await audit.record({
-          issuerId: key.issuerId,
-          actor: 'cli',
-          action: 'apikey.create',
-          target: key.id,
-          detail: { scopes: key.scopes },
-        });
+        const key = await issuers.createApiKeyAudited(
+          values.issuer,
+          { name: values.name ?? 'cli', scopes: scopes as Scope[] | undefined, expiresAt },
+          'cli',
+        );
         print(
           { apiKeyId: key.id, issuerId: key.issuerId, scopes: key.scopes, expiresAt: key.expiresAt, apiKey: key.apiKey },
           `API key ${key.id} for issuer ${key.issuerId}:\n  ${key.apiKey}\n(Shown once; store it now.)`,

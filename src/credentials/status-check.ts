@@ -5,7 +5,7 @@
  * be checked"), never a pass.
  */
 import { bitAt, decodeBitstring, MIN_LIST_SIZE } from './status-list.js';
-import type { Outcome, StatusChecker, StatusOutcome } from './verify.js';
+import { textOf, type Outcome, type StatusChecker, type StatusOutcome } from './verify.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -31,12 +31,15 @@ const because = (reason: string | null) => (reason ? `: ${reason}` : '');
 
 class StatusUnavailable extends Error {}
 
+/** Each entry may cost an outbound fetch: a credential with more than this many is not checked. */
+export const MAX_STATUS_ENTRIES = 4;
+
 async function checkBitstringEntry(entry: Json, deps: StatusCheckDeps): Promise<{ set: boolean; purpose: string }> {
-  const purpose = String(entry.statusPurpose ?? '');
+  const purpose = textOf(entry.statusPurpose);
   const listUrl = entry.statusListCredential;
-  const index = Number(entry.statusListIndex);
+  const index = Number(textOf(entry.statusListIndex) || NaN);
   if (typeof listUrl !== 'string' || !/^https?:\/\//.test(listUrl)) throw new StatusUnavailable('statusListCredential is not a URL');
-  if (!Number.isInteger(index) || index < 0 || String(entry.statusListIndex) !== String(index))
+  if (!Number.isInteger(index) || index < 0 || textOf(entry.statusListIndex) !== String(index))
     throw new StatusUnavailable('statusListIndex is not a non-negative integer');
   let list: unknown;
   try {
@@ -53,14 +56,14 @@ async function checkBitstringEntry(entry: Json, deps: StatusCheckDeps): Promise<
   const subject = asArray(list.credentialSubject)[0];
   if (!isObject(subject)) throw new StatusUnavailable(`${listUrl} has no credentialSubject`);
   if (!asArray(subject.statusPurpose).includes(purpose))
-    throw new StatusUnavailable(`the status list is for ${String(subject.statusPurpose)}, not ${purpose}`);
+    throw new StatusUnavailable(`the status list is for ${textOf(subject.statusPurpose) || (JSON.stringify(subject.statusPurpose) ?? 'nothing')}, not ${purpose}`);
   let bytes: Uint8Array;
   try {
     bytes = decodeBitstring(subject.encodedList);
   } catch (error) {
     throw new StatusUnavailable((error as Error).message);
   }
-  const size = Number(entry.statusSize ?? 1);
+  const size = entry.statusSize === undefined ? 1 : typeof entry.statusSize === 'number' ? entry.statusSize : NaN;
   if (size !== 1) throw new StatusUnavailable(`statusSize ${size} is not supported`);
   if (bytes.length * 8 < MIN_LIST_SIZE && entry.type !== 'StatusList2021Entry')
     throw new StatusUnavailable('the status list is shorter than 131,072 entries');
@@ -90,11 +93,16 @@ async function check1EdTechRevocationList(
 }
 
 export function createStatusChecker(deps: StatusCheckDeps): StatusChecker {
-  return async (credential): Promise<StatusOutcome> => {
+  return async (credential): Promise<StatusOutcome | undefined> => {
     const credentialId = typeof credential.id === 'string' ? credential.id : undefined;
     const local = credentialId === undefined ? undefined : await deps.localStatus?.(credentialId);
     const findings: Array<{ outcome: Outcome; message: string }> = [];
-    for (const entry of asArray(credential.credentialStatus)) {
+    const entries = asArray(credential.credentialStatus);
+    if (entries.length === 0 && (local === undefined || local.status === 'active')) return undefined;
+    if (entries.length > MAX_STATUS_ENTRIES) {
+      return { outcome: 'error', message: `Status could not be checked: more than ${MAX_STATUS_ENTRIES} status entries` };
+    }
+    for (const entry of entries) {
       if (!isObject(entry)) {
         findings.push({ outcome: 'error', message: 'Status could not be checked: credentialStatus is not an object' });
         continue;
@@ -122,7 +130,7 @@ export function createStatusChecker(deps: StatusCheckDeps): StatusChecker {
         } else {
           findings.push({
             outcome: 'error',
-            message: `Status could not be checked: ${String(entry.type)} is not a status method this verifier supports`,
+            message: `Status could not be checked: ${JSON.stringify(entry.type) ?? 'an untyped entry'} is not a status method this verifier supports`,
           });
         }
       } catch (error) {

@@ -4,9 +4,9 @@
  * `encodedList` is multibase base64url (prefix `u`, no padding) of the GZIP of the bitstring.
  */
 import zlib from 'node:zlib';
+import { VC_V2_CONTEXT } from './build.js';
 
 export const MIN_LIST_SIZE = 131_072; // 16 KB: the minimum that gives herd privacy (§6.1)
-export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2';
 
 export type StatusPurpose = 'revocation' | 'suspension';
 
@@ -69,9 +69,11 @@ export function buildStatusListCredential(options: {
   validFrom: string;
   validUntil: string;
   ttlMs: number;
+  /** Contexts the proof suite needs (Ed25519Signature2020). */
+  extraContexts?: readonly string[];
 }): Record<string, unknown> {
   return {
-    '@context': [VC_V2_CONTEXT],
+    '@context': [VC_V2_CONTEXT, ...(options.extraContexts ?? [])],
     id: options.listUrl,
     type: ['VerifiableCredential', 'BitstringStatusListCredential'],
     issuer: options.issuer,

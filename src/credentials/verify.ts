@@ -32,15 +32,21 @@ export interface StatusOutcome {
   readonly message: string;
 }
 
-export type StatusChecker = (credential: Record<string, unknown>) => Promise<StatusOutcome>;
+/** The status outcome, or undefined when there is nothing to check (no entry and nothing recorded). */
+export type StatusChecker = (credential: Record<string, unknown>) => Promise<StatusOutcome | undefined>;
 export type SchemaChecker = (credential: Record<string, unknown>) => { outcome: Outcome; message: string } | undefined;
 
 const VC_V1 = 'https://www.w3.org/2018/credentials/v1';
+/** Each proof may cost an outbound DID resolution: more than this many are not checked. */
+const MAX_PROOFS = 4;
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
 const OB_TYPES = ['OpenBadgeCredential', 'AchievementCredential'];
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Text of a JSON scalar; never calls a hostile object's toString. */
+export const textOf = (value: unknown): string =>
+  typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 const asArray = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const idOf = (value: unknown): string | null =>
   typeof value === 'string' ? value : isObject(value) && typeof value.id === 'string' ? value.id : null;
@@ -58,7 +64,7 @@ function checkShape(credential: Json): Check {
   const subjects = asArray(credential.credentialSubject);
   if (subjects.length === 0 || !subjects.every(isObject)) problems.push('credentialSubject must be an object');
   if (asArray(credential.proof).length === 0) problems.push('the credential has no proof');
-  if (types.some((t) => OB_TYPES.includes(String(t)))) {
+  if (types.some((t) => OB_TYPES.includes(textOf(t)))) {
     if (typeof credential.id !== 'string') problems.push('an OB 3.0 credential must have an id');
     const subject = subjects[0];
     if (isObject(subject)) {
@@ -76,16 +82,38 @@ function checkShape(credential: Json): Check {
         outcome: 'pass',
         message:
           'The credential has the structure of a verifiable credential' +
-          (types.some((t) => OB_TYPES.includes(String(t))) ? ' and an Open Badge 3.0' : ''),
+          (types.some((t) => OB_TYPES.includes(textOf(t))) ? ' and an Open Badge 3.0' : ''),
       }
     : { check: 'shape', outcome: 'fail', message: problems.join('; ') };
 }
 
-/** Every context must be one we ship: named in the shape check, before any JSON-LD processing could try it. */
-function checkContexts(credential: Json, documentLoader: DocumentLoader, shape: Check): Check {
-  const unknown = asArray(credential['@context']).filter((c): c is string => typeof c === 'string' && !documentLoader.isShippedContext(c));
+/** Every `@context`, at the top or nested in any node (JSON-LD applies embedded and scoped contexts too). */
+function contextValues(value: unknown, found: unknown[] = [], depth = 0): unknown[] {
+  if (depth > 64 || typeof value !== 'object' || value === null) return found;
+  if (Array.isArray(value)) {
+    for (const item of value) contextValues(item, found, depth + 1);
+    return found;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '@context') found.push(...asArray(child));
+    else contextValues(child, found, depth + 1);
+  }
+  return found;
+}
+
+/**
+ * Every context must be a URL we ship, wherever it appears: an inline context could import or scope anything
+ * (even a DID URL), so it is refused rather than processed. Named in the shape check, before any JSON-LD work.
+ */
+function unknownContexts(credential: Json, documentLoader: DocumentLoader): string[] {
+  return contextValues(credential)
+    .filter((c) => typeof c !== 'string' || !documentLoader.isShippedContext(c))
+    .map((c) => (typeof c === 'string' ? c : 'an inline context'));
+}
+
+function checkContexts(unknown: readonly string[], shape: Check): Check {
   if (unknown.length === 0) return shape;
-  const message = `Uses JSON-LD context ${unknown.join(', ')}, which is not one this service ships; remote contexts are never fetched`;
+  const message = `Uses JSON-LD context ${[...new Set(unknown)].join(', ')}, which is not one this service ships; remote and inline contexts are never processed`;
   return { check: 'shape', outcome: 'fail', message: shape.outcome === 'pass' ? message : `${shape.message}; ${message}` };
 }
 
@@ -176,7 +204,7 @@ function describeError(error: unknown): string {
   if (e.message?.includes('Invalid signature'))
     return 'The signature does not match the credential: it was altered after signing or signed with another key';
   if (e.message) return e.message;
-  return String(error);
+  return typeof error === 'string' ? error : 'verification failed';
 }
 
 async function checkProof(credential: Json, documentLoader: DocumentLoader): Promise<Check> {
@@ -199,7 +227,7 @@ async function checkProof(credential: Json, documentLoader: DocumentLoader): Pro
     if (result.verified) {
       const types = asArray(credential.proof)
         .filter(isObject)
-        .map((p) => (p.cryptosuite ? `${String(p.type)} (${String(p.cryptosuite)})` : String(p.type)));
+        .map((p) => (p.cryptosuite ? `${textOf(p.type)} (${textOf(p.cryptosuite)})` : textOf(p.type)));
       return { check: 'proof', outcome: 'pass', message: `The ${types.join(', ')} signature is valid` };
     }
     const errors = [result.error, ...(result.results ?? []).map((r) => r.error)].filter((e) => e !== undefined);
@@ -226,20 +254,31 @@ export async function verifyCredential(options: {
     const check: Check = { check: 'shape', outcome: 'fail', message: 'The credential must be a JSON object' };
     return { verified: false, credentialId: null, issuer: null, checks: [check], warnings: [], errors: [check.message] };
   }
-  const checks: Check[] = [checkContexts(credential, documentLoader, checkShape(credential))];
+  const unknown = unknownContexts(credential, documentLoader);
+  const checks: Check[] = [checkContexts(unknown, checkShape(credential))];
   const schema = options.checkSchema?.(credential);
   if (schema !== undefined) checks.push({ check: 'schema', ...schema });
-  const contextsKnown = asArray(credential['@context']).every((c) => typeof c !== 'string' || documentLoader.isShippedContext(c));
-  if (contextsKnown) {
+  const proofs = asArray(credential.proof).length;
+  if (unknown.length > 0 || proofs > MAX_PROOFS) {
+    // Processing a document with a context we do not ship could make JSON-LD resolve it: never try.
+    const message =
+      unknown.length > 0
+        ? 'Not checked: the credential uses a JSON-LD context this service does not ship'
+        : `Not checked: more than ${MAX_PROOFS} proofs`;
+    checks.push({ check: 'issuer', outcome: 'fail', message }, { check: 'proof', outcome: 'fail', message });
+  } else {
     checks.push(await checkIssuerKey(credential, documentLoader));
     checks.push(await checkProof(credential, documentLoader));
-  } else {
-    // Processing a document with a context we do not ship could make JSON-LD resolve it: never try.
-    const message = 'Not checked: the credential uses a JSON-LD context this service does not ship';
-    checks.push({ check: 'issuer', outcome: 'fail', message }, { check: 'proof', outcome: 'fail', message });
   }
   checks.push(checkValidity(credential, now));
-  if (credential.credentialStatus !== undefined) checks.push({ check: 'status', ...(await options.checkStatus(credential)) });
+  // Status lists are fetched only for credentials whose signature holds: an unsigned body cannot make us fetch.
+  const signed = checks.every((c) => c.check !== 'proof' || c.outcome === 'pass');
+  if (credential.credentialStatus !== undefined && !signed) {
+    checks.push({ check: 'status', outcome: 'fail', message: 'Not checked: the credential’s proof does not verify' });
+  } else {
+    const status = await options.checkStatus(credential);
+    if (status !== undefined) checks.push({ check: 'status', ...status });
+  }
 
   const warnings: string[] = [];
   if (asArray(credential['@context'])[0] === VC_V1)

@@ -34,7 +34,8 @@ export default fp(
     app.addHook('onRoute', (route) => {
       const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
       const isPublic = route.config?.publicCors === true;
-      for (const method of methods) routes.push({ method, pattern: toPattern(route.url), static: !route.url.includes(':'), public: isPublic });
+      for (const method of methods)
+        routes.push({ method, pattern: toPattern(route.url), static: !route.url.includes(':'), public: isPublic });
       if (!isPublic) return;
       const onSend = async (_request: unknown, reply: { header(name: string, value: string): unknown }) => {
         reply.header('access-control-allow-origin', '*');

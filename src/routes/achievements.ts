@@ -23,7 +23,7 @@ export default async function achievementRoutes(app: FastifyInstance, { services
     },
     handler: async (request, reply) => {
       const caller = callerOf(request);
-      const created = await achievements.create(caller.issuerId, request.body as never, `apikey:${caller.apiKeyId}`);
+      const created = await achievements.create(caller.issuerId, request.body as never, caller);
       return reply.code(201).header('location', created.url).send(created);
     },
   });
@@ -42,7 +42,7 @@ export default async function achievementRoutes(app: FastifyInstance, { services
     handler: async (request, reply) => {
       const { id } = request.params as { id: string };
       const caller = callerOf(request);
-      const created = await achievements.publishVersion(caller.issuerId, id, request.body as never, `apikey:${caller.apiKeyId}`);
+      const created = await achievements.publishVersion(caller.issuerId, id, request.body as never, caller);
       return reply.code(201).header('location', created.versionUrl).send(created);
     },
   });

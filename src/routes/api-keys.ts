@@ -9,9 +9,8 @@ const KeyId = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }, { 
 
 /** The issuer's own API keys (admin scope). Prefix /api-keys. */
 export default async function apiKeyRoutes(app: FastifyInstance, { services }: { services: Services }) {
-  const { issuers, audit } = services;
+  const { issuers } = services;
   const admin = app.authorize('admin');
-  const actor = (id: string) => `apikey:${id}`;
 
   app.get('/', {
     onRequest: admin,
@@ -38,18 +37,8 @@ export default async function apiKeyRoutes(app: FastifyInstance, { services }: {
     handler: async (request, reply) => {
       const caller = callerOf(request);
       const body = request.body as { name: string; scopes: Scope[]; expiresAt?: string };
-      const key = await issuers.createApiKey(caller.issuerId, {
-        name: body.name,
-        scopes: body.scopes,
-        expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
-      });
-      await audit.record({
-        issuerId: caller.issuerId,
-        actor: actor(caller.apiKeyId),
-        action: 'apikey.create',
-        target: key.id,
-        detail: { scopes: key.scopes },
-      });
+      const options = { name: body.name, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined };
+      const key = await issuers.createApiKeyAudited(caller.issuerId, options, caller);
       return reply.code(201).send({ id: key.id, name: key.name, scopes: key.scopes, expiresAt: key.expiresAt, apiKey: key.apiKey });
     },
   });
@@ -69,14 +58,7 @@ export default async function apiKeyRoutes(app: FastifyInstance, { services }: {
       const caller = callerOf(request);
       const { id } = request.params as { id: string };
       const { graceSeconds } = (request.body ?? {}) as { graceSeconds?: number };
-      const key = await issuers.rotateApiKey(caller.issuerId, id, graceSeconds);
-      await audit.record({
-        issuerId: caller.issuerId,
-        actor: actor(caller.apiKeyId),
-        action: 'apikey.rotate',
-        target: id,
-        detail: { replacedBy: key.id, graceSeconds: graceSeconds ?? 0 },
-      });
+      const key = await issuers.rotateApiKey(caller.issuerId, id, graceSeconds ?? 0, caller);
       return reply.code(201).send({ id: key.id, name: key.name, scopes: key.scopes, expiresAt: key.expiresAt, apiKey: key.apiKey });
     },
   });
@@ -94,8 +76,7 @@ export default async function apiKeyRoutes(app: FastifyInstance, { services }: {
     handler: async (request, reply) => {
       const caller = callerOf(request);
       const { id } = request.params as { id: string };
-      await issuers.revokeOwnApiKey(caller.issuerId, id);
-      await audit.record({ issuerId: caller.issuerId, actor: actor(caller.apiKeyId), action: 'apikey.revoke', target: id });
+      await issuers.revokeOwnApiKey(caller.issuerId, id, caller);
       return reply.code(204).send();
     },
   });

@@ -10,7 +10,7 @@ import type { AchievementVersionWithIssuer } from '../db/repositories/achievemen
 import { buildAchievement, checkDefinition } from '../credentials/achievement.js';
 import { Problem } from '../errors.js';
 import type { AchievementDefinition, AchievementResource } from '../schemas/achievement.js';
-import type { AuditService } from './audit.js';
+import { actorName, type Actor, type AuditService } from './audit.js';
 
 export interface AchievementUrls {
   readonly url: string;
@@ -60,18 +60,21 @@ export function createAchievementService(deps: {
   return {
     urls,
 
-    async create(issuerId: string, definition: AchievementDefinition, actor: string): Promise<AchievementResource> {
+    async create(issuerId: string, definition: AchievementDefinition, actor: Actor): Promise<AchievementResource> {
       const id = crypto.randomUUID();
       const achievementJson = build(id, 1, definition);
       await db.transaction().execute(async (trx) => {
         await repo.insertAchievement(trx, { id, issuerId, achievementJson, definitionJson: JSON.stringify(definition), at: clock() });
-        await audit.record({ issuerId, actor, action: 'achievement.create', target: urls(id, 1).url, detail: { version: 1 } }, trx);
+        await audit.record(
+          { issuerId, actor: actorName(actor), action: 'achievement.create', target: urls(id, 1).url, detail: { version: 1 } },
+          trx,
+        );
       });
       return toResource(await find(id, 1));
     },
 
     /** Publishes the next version; only the owning issuer may. */
-    async publishVersion(issuerId: string, id: string, definition: AchievementDefinition, actor: string): Promise<AchievementResource> {
+    async publishVersion(issuerId: string, id: string, definition: AchievementDefinition, actor: Actor): Promise<AchievementResource> {
       const version = await db.transaction().execute(async (trx) => {
         const current = await repo.lockAchievement(trx, id);
         if (current === undefined) throw new Problem('achievement-not-found', `No achievement ${id}`);
@@ -85,7 +88,10 @@ export function createAchievementService(deps: {
           definitionJson: JSON.stringify(definition),
           at: clock(),
         });
-        await audit.record({ issuerId, actor, action: 'achievement.version', target: urls(id, next).url, detail: { version: next } }, trx);
+        await audit.record(
+          { issuerId, actor: actorName(actor), action: 'achievement.version', target: urls(id, next).url, detail: { version: next } },
+          trx,
+        );
         return next;
       });
       return toResource(await find(id, version));

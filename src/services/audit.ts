@@ -20,6 +20,10 @@ export interface AuditEntry {
 /** `apikey:<id>` for an API key, as recorded. */
 export const apiKeyActor = (apiKeyId: string) => `apikey:${apiKeyId}`;
 
+/** Who acts: an API key's caller, or the operator's CLI. */
+export type Actor = { readonly apiKeyId: string } | 'cli';
+export const actorName = (actor: Actor) => (actor === 'cli' ? 'cli' : apiKeyActor(actor.apiKeyId));
+
 export function createAuditService(deps: { db: Kysely<Database>; clock: () => Date }) {
   const { db, clock } = deps;
   return {

@@ -55,7 +55,7 @@ export function createServices(deps: ServiceDeps) {
   const resolveDid = createDidResolver({ db, publicUrl: config.publicUrl, fetchOptions });
   const documentLoader = createDocumentLoader({ contexts, resolveDid });
   const audit = createAuditService({ db, clock });
-  const issuers = createIssuerService({ db, keyring, publicUrl: config.publicUrl, clock });
+  const issuers = createIssuerService({ db, keyring, audit, publicUrl: config.publicUrl, clock });
   const achievements = createAchievementService({ db, audit, publicUrl: config.publicUrl, clock });
   const privacy = createPrivacyService({ db, box, audit, clock });
   const status = createStatusService({
@@ -92,7 +92,8 @@ export function createServices(deps: ServiceDeps) {
         credential,
         documentLoader,
         now: clock(),
-        checkStatus: async () => ({ outcome: 'error', message: 'A status list must not itself carry a status' }),
+        checkStatus: async (list) =>
+          list.credentialStatus === undefined ? undefined : { outcome: 'error', message: 'A status list must not itself carry a status' },
       });
       return report.verified ? null : report.errors.join('; ');
     },

@@ -44,7 +44,7 @@ export interface IssuedCredential {
 export type CredentialValidator = (credential: Record<string, unknown>) => Array<{ pointer: string; detail: string }>;
 
 /** Stable JSON (sorted keys) so equal requests hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
@@ -99,7 +99,8 @@ export function createIssuanceService(deps: {
 
   return {
     async issue(caller: ApiKeyIdentity, request: IssueRequest, idempotencyKey?: string): Promise<IssuedCredential> {
-      const requestHash = crypto.createHash('sha256').update(canonicalJson(request)).digest('hex');
+      // Keyed: the request holds the recipient's identifier, and a plain hash of it could be brute-forced.
+      const requestHash = box.mac('request', canonicalJson(request));
       if (idempotencyKey !== undefined) {
         const existing = await credentials.findByIdempotencyKey(db, caller.issuerId, idempotencyKey);
         if (existing !== undefined) return replay(existing, requestHash);

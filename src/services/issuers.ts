@@ -15,6 +15,7 @@ import { Problem } from '../errors.js';
 import type { ProofType } from '../schemas/issue-request.js';
 import { SCOPES, type Scope } from '../schemas/api-key.js';
 import type { ApiKeyRow } from '../db/database.js';
+import { actorName, type Actor, type AuditService } from './audit.js';
 
 export interface IssuerInput {
   readonly name: string;
@@ -79,10 +80,11 @@ export function toStoredKey(row: IssuerKeyRow, controller: string): StoredKey {
 export function createIssuerService(deps: {
   db: Kysely<Database>;
   keyring: Pick<Keyring, 'generate'>;
+  audit: Pick<AuditService, 'record'>;
   publicUrl: string;
   clock: () => Date;
 }) {
-  const { db, keyring, publicUrl, clock } = deps;
+  const { db, keyring, audit, publicUrl, clock } = deps;
 
   /** The issuer's OB 3.0 Profile, as embedded in its credentials. */
   const profileOf = (issuer: IssuerRow): Record<string, unknown> => {
@@ -203,25 +205,49 @@ export function createIssuerService(deps: {
     /** Revokes any key by id (CLI, operator). */
     revokeApiKey: (id: string) => apiKeys.revokeApiKey(db, id, clock()),
     /** Revokes one of an issuer's own keys. @throws 404 for another issuer's key, 409 if already revoked. */
-    async revokeOwnApiKey(issuerId: string, id: string): Promise<void> {
+    async revokeOwnApiKey(issuerId: string, id: string, actor: Actor): Promise<void> {
       await ownKey(issuerId, id);
-      if (!(await apiKeys.revokeApiKey(db, id, clock()))) throw new Problem('conflict', 'The API key is already revoked');
-    },
-    /** A new key with the same name and scopes; the old one stops now, or after `graceSeconds`. */
-    async rotateApiKey(issuerId: string, id: string, graceSeconds = 0): Promise<CreatedApiKey> {
-      const old = await ownKey(issuerId, id);
-      if (old.revoked_at !== null || old.rotated_to !== null) throw new Problem('conflict', 'This API key is already revoked or rotated');
-      if (old.expires_at !== null && old.expires_at <= clock()) throw new Problem('conflict', 'This API key has expired; create a new one instead');
-      const expiresAt = old.expires_at ?? undefined;
-      const created = await createApiKey(issuerId, {
-        name: old.name,
-        scopes: parseScopes(old.scopes),
-        expiresAt: expiresAt && expiresAt > clock() ? expiresAt : undefined,
+      await db.transaction().execute(async (trx) => {
+        if (!(await apiKeys.revokeApiKey(trx, id, clock()))) throw new Problem('conflict', 'The API key is already revoked');
+        await audit.record({ issuerId, actor: actorName(actor), action: 'apikey.revoke', target: id }, trx);
       });
-      await apiKeys.retireApiKey(db, { id, rotatedTo: created.id, at: clock(), graceSeconds });
-      return created;
     },
-
+    /** An audited new key for the issuer. */
+    async createApiKeyAudited(issuerId: string, options: ApiKeyOptions, actor: Actor): Promise<CreatedApiKey> {
+      return db.transaction().execute(async (trx) => {
+        const key = await createApiKey(issuerId, options, trx);
+        await audit.record(
+          { issuerId, actor: actorName(actor), action: 'apikey.create', target: key.id, detail: { scopes: key.scopes } },
+          trx,
+        );
+        return key;
+      });
+    },
+    /**
+     * A new key with the same name and scopes; the old one stops now, or after `graceSeconds` (never after its own
+     * expiry). One transaction, and the old key is retired only if still live: two concurrent rotations cannot
+     * both succeed.
+     */
+    async rotateApiKey(issuerId: string, id: string, graceSeconds: number, actor: Actor): Promise<CreatedApiKey> {
+      const old = await ownKey(issuerId, id);
+      if (old.expires_at !== null && old.expires_at <= clock())
+        throw new Problem('conflict', 'This API key has expired; create a new one instead');
+      return db.transaction().execute(async (trx) => {
+        const created = await createApiKey(
+          issuerId,
+          { name: old.name, scopes: parseScopes(old.scopes), expiresAt: old.expires_at ?? undefined },
+          trx,
+        );
+        if (!(await apiKeys.retireApiKey(trx, { id, rotatedTo: created.id, at: clock(), graceSeconds }))) {
+          throw new Problem('conflict', 'This API key is already revoked or rotated');
+        }
+        await audit.record(
+          { issuerId, actor: actorName(actor), action: 'apikey.rotate', target: id, detail: { replacedBy: created.id, graceSeconds } },
+          trx,
+        );
+        return created;
+      });
+    },
     /** The issuer an API key acts for, or null for an unknown, malformed or revoked key. */
     async findApiKey(token: string): Promise<ApiKeyIdentity | null> {
       const match = API_KEY.exec(token);

@@ -26,7 +26,7 @@ import type { DocumentLoader } from '../credentials/document-loader.js';
 import { toDateTimeStamp } from '../credentials/build.js';
 import { signCredential } from '../credentials/sign.js';
 import { buildStatusEntry, buildStatusListCredential, encodeBitstring, MIN_LIST_SIZE } from '../credentials/status-list.js';
-import { createSigningSuite } from '../credentials/suites.js';
+import { contextsForProof, createSigningSuite } from '../credentials/suites.js';
 import type { LocalStatus } from '../credentials/status-check.js';
 import type { Keyring } from '../keys/keyring.js';
 import { Problem } from '../errors.js';
@@ -171,9 +171,11 @@ export function createStatusService(deps: {
         validFrom: toDateTimeStamp(now),
         validUntil: toDateTimeStamp(new Date(now.getTime() + LIST_VALIDITY_MS)),
         ttlMs: LIST_TTL_MS,
+        extraContexts: contextsForProof(issuer.default_proof_type),
       });
       const suite = createSigningSuite({
-        proofType: 'eddsa-rdfc-2022',
+        // Bitstring Status List §3.1: lists SHOULD be secured like the credentials that point at them.
+        proofType: issuer.default_proof_type,
         signer: await keyring.signerFor(await issuers.signingKey(issuer)),
         date: now,
       });
@@ -189,9 +191,6 @@ export function createStatusService(deps: {
     signedList,
     ttlSeconds: LIST_TTL_MS / 1000,
 
-    revoke: (caller: ApiKeyIdentity, id: string, reason: string) => change(caller, id, 'revoke', reason),
-    suspend: (caller: ApiKeyIdentity, id: string, reason: string) => change(caller, id, 'suspend', reason),
-    reinstate: (caller: ApiKeyIdentity, id: string, reason: string) => change(caller, id, 'reinstate', reason),
     change,
 
     /** VC-API (VCALM) POST /credentials/status: set or clear one purpose's status. */

@@ -354,7 +354,7 @@ describe(`hostile input on write endpoints (${backendName})`, () => {
           const contexts = foreign['@context'] as unknown[];
           contexts.splice(1 + (at % contexts.length), 0, ...urls);
           const errors = expectReport(await verify(foreign)).errors.join('\n');
-          expect(errors).toMatch(/not one this service ships; remote contexts are never fetched/);
+          expect(errors).toMatch(/not one this service ships; remote and inline contexts are never processed/);
           for (const url of urls) expect(errors).toContain(url);
           await expectNoSideEffects();
         }),

@@ -40,15 +40,21 @@ export async function touchApiKey(db: Db, id: string, at: Date): Promise<void> {
  * Rotation: the old key points at its successor and stops now (grace 0) or when the grace period ends, but
  * never later than the expiry it already had.
  */
-export async function retireApiKey(db: Db, args: { id: string; rotatedTo: string; at: Date; graceSeconds: number }): Promise<void> {
-  if (args.graceSeconds === 0) {
-    await db.updateTable('api_keys').set({ rotated_to: args.rotatedTo, revoked_at: args.at }).where('id', '=', args.id).execute();
-    return;
-  }
+export async function retireApiKey(db: Db, args: { id: string; rotatedTo: string; at: Date; graceSeconds: number }): Promise<boolean> {
   const graceEnd = new Date(args.at.getTime() + args.graceSeconds * 1000);
-  await db
+  const result = await db
     .updateTable('api_keys')
-    .set({ rotated_to: args.rotatedTo, expires_at: sql<Date>`least(coalesce(expires_at, ${graceEnd}::timestamptz), ${graceEnd}::timestamptz)` })
+    .set(
+      args.graceSeconds === 0
+        ? { rotated_to: args.rotatedTo, revoked_at: args.at }
+        : {
+            rotated_to: args.rotatedTo,
+            expires_at: sql<Date>`least(coalesce(expires_at, ${graceEnd}::timestamptz), ${graceEnd}::timestamptz)`,
+          },
+    )
     .where('id', '=', args.id)
-    .execute();
+    .where('revoked_at', 'is', null)
+    .where('rotated_to', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

@@ -105,10 +105,6 @@ export async function bumpListVersions(trx: Transaction<Database>, credentialId:
     .execute();
 }
 
-export async function entriesOfCredential(db: Db, credentialId: string): Promise<Array<{ list_id: string; idx: number }>> {
-  return db.selectFrom('status_entries').select(['list_id', 'idx']).where('credential_id', '=', credentialId).execute();
-}
-
 export async function insertStatusEvent(
   trx: Transaction<Database>,
   event: {
