@@ -266,6 +266,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     database: process.env.DATABASE_URL ? 'postgres' : 'pglite',
+    web_concurrency: Number(process.env.WEB_CONCURRENCY ?? 1),
     duration_s: DURATION_S,
     cores,
     floor,
@@ -297,7 +298,7 @@ async function main() {
       results[k].errors,
     ]),
   ];
-  process.stdout.write(`${results.machine}; ${results.database}; ${DURATION_S}s per load\n`);
+  process.stdout.write(`${results.machine}; ${results.database}; ${results.web_concurrency} server process(es); ${DURATION_S}s per load\n`);
   for (const row of rows) process.stdout.write(row.map((c, i) => String(c).padEnd(i === 0 ? 32 : 10)).join('') + '\n');
   process.stdout.write(
     `soak ${soak.seconds}s mixed: issue ${soak.issue.per_s}/s, verify ${soak.verify.per_s}/s, read ${soak.read.per_s}/s, errors ${soak.errors}, ` +

@@ -29,6 +29,8 @@ export interface Config {
   readonly credentialStatus: boolean;
   readonly rateLimitPerMinute: number;
   readonly rateLimitKeyPerMinute: number;
+  /** Server processes on this machine (node:cluster, sharing the port); > 1 needs DATABASE_URL. */
+  readonly webConcurrency: number;
 }
 
 interface VariableSpec {
@@ -171,7 +173,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     credentialStatus: boolean('CREDENTIAL_STATUS', true),
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
     rateLimitKeyPerMinute: integer('RATE_LIMIT_KEY_PER_MINUTE', 6000, 1, 10_000_000),
+    webConcurrency: integer('WEB_CONCURRENCY', 1, 1, 64),
   };
+  if (config.webConcurrency > 1 && databaseUrl === undefined) {
+    problems.push('WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database can be opened by one process only');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
