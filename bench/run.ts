@@ -162,13 +162,24 @@ async function withServer<T>(extraEnv: Record<string, string>, measure: (prepare
   if (process.env.DATABASE_URL) await resetDatabase(process.env.DATABASE_URL);
   const server = startServer(dataDir, extraEnv);
   const rssSamples: number[] = [];
-  const sampler = setInterval(() => {
+  // The server's resident memory: the process, plus its server processes when WEB_CONCURRENCY > 1.
+  const rssMb = (pid: number): number => {
     try {
-      const status = fs.readFileSync(`/proc/${server.pid}/status`, 'utf8');
-      rssSamples.push(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+      return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     } catch {
-      /* process gone */
+      return 0; // process gone
     }
+  };
+  const children = (pid: number): number[] => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const sampler = setInterval(() => {
+    const pid = server.pid!;
+    rssSamples.push([pid, ...children(pid)].reduce((sum, p) => sum + rssMb(p), 0));
   }, 1000);
   try {
     await waitFor(`${BASE}/readyz`);
