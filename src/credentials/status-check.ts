@@ -5,11 +5,8 @@
  * be checked"), never a pass.
  */
 import { bitAt, decodeBitstring, MIN_LIST_SIZE } from './status-list.js';
-import { textOf, type Outcome, type StatusChecker, type StatusOutcome } from './verify.js';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const asArray = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+import { asArray, isObject, textOf, type Json } from './json.js';
+import type { Outcome, StatusChecker, StatusOutcome } from './verify.js';
 
 export interface LocalStatus {
   readonly status: 'active' | 'suspended' | 'revoked';
@@ -56,7 +53,9 @@ async function checkBitstringEntry(entry: Json, deps: StatusCheckDeps): Promise<
   const subject = asArray(list.credentialSubject)[0];
   if (!isObject(subject)) throw new StatusUnavailable(`${listUrl} has no credentialSubject`);
   if (!asArray(subject.statusPurpose).includes(purpose))
-    throw new StatusUnavailable(`the status list is for ${textOf(subject.statusPurpose) || (JSON.stringify(subject.statusPurpose) ?? 'nothing')}, not ${purpose}`);
+    throw new StatusUnavailable(
+      `the status list is for ${textOf(subject.statusPurpose) || (JSON.stringify(subject.statusPurpose) ?? 'nothing')}, not ${purpose}`,
+    );
   let bytes: Uint8Array;
   try {
     bytes = decodeBitstring(subject.encodedList);

@@ -7,6 +7,7 @@ import jsigs from 'jsonld-signatures';
 import * as vc from '@digitalbazaar/vc';
 import type { DocumentLoader } from './document-loader.js';
 import { DidResolutionError, UnknownContextError } from './document-loader.js';
+import { asArray, isObject, textOf, type Json } from './json.js';
 import { createVerifyingSuites } from './suites.js';
 
 export type CheckName = 'shape' | 'schema' | 'issuer' | 'proof' | 'validity' | 'status';
@@ -42,12 +43,6 @@ const MAX_PROOFS = 4;
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
 const OB_TYPES = ['OpenBadgeCredential', 'AchievementCredential'];
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-/** Text of a JSON scalar; never calls a hostile object's toString. */
-export const textOf = (value: unknown): string =>
-  typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
-const asArray = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const idOf = (value: unknown): string | null =>
   typeof value === 'string' ? value : isObject(value) && typeof value.id === 'string' ? value.id : null;
 

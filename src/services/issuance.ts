@@ -12,6 +12,7 @@
  *    another body under the same key is a 409. Two concurrent requests with one key race on the constraint and
  *    the loser returns the winner's credential, so a key never yields two credentials.
  */
+import { isUuid } from './ids.js';
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
@@ -191,7 +192,7 @@ export function createIssuanceService(deps: {
     },
 
     async get(id: string): Promise<{ id: string; text: string; issuerId: string }> {
-      const row = /^[0-9a-f-]{36}$/.test(id) ? await credentials.findCredential(db, id) : undefined;
+      const row = isUuid(id) ? await credentials.findCredential(db, id) : undefined;
       if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
       return { id: row.id, text: row.signed_json, issuerId: row.issuer_id };
     },

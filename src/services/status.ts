@@ -17,6 +17,7 @@
  * 5. The signed list is cached with the list version it encodes; a status change bumps the version in the same
  *    transaction, so the next read re-signs. Reads re-sign at most once per version and also before validUntil.
  */
+import { isUuid } from './ids.js';
 import crypto from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { CredentialStatus, Database } from '../db/database.js';
@@ -104,7 +105,7 @@ export function createStatusService(deps: {
   }
 
   const ownedCredential = async (caller: ApiKeyIdentity, id: string) => {
-    const row = /^[0-9a-f-]{36}$/.test(id) ? await credentials.findCredential(db, id) : await credentials.findByUrl(db, id);
+    const row = isUuid(id) ? await credentials.findCredential(db, id) : await credentials.findByUrl(db, id);
     if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
     if (row.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This credential was issued by another issuer');
     return row;
@@ -151,7 +152,7 @@ export function createStatusService(deps: {
 
   /** The signed list credential, re-signed when a bit changed or it nears validUntil. */
   async function signedList(id: string): Promise<{ text: string; etag: string; version: number }> {
-    const list = /^[0-9a-f-]{36}$/.test(id) ? await lists.findList(db, id) : undefined;
+    const list = isUuid(id) ? await lists.findList(db, id) : undefined;
     if (list === undefined) throw new Problem('not-found', `No status list ${id}`);
     const now = clock();
     const fresh =

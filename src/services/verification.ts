@@ -2,11 +2,10 @@
  * Verification of any credential (ours or another issuer's), and of our stored credentials for their pages.
  */
 import type { DocumentLoader } from '../credentials/document-loader.js';
+import { asArray } from '../credentials/json.js';
 import type { SchemaRegistry } from '../credentials/schema.js';
 import type { Metrics } from '../metrics.js';
 import { verifyCredential, type Outcome, type StatusChecker, type VerificationReport } from '../credentials/verify.js';
-
-const asArray = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 export function createVerificationService(deps: {
   documentLoader: DocumentLoader;
