@@ -83,12 +83,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('valid_from', 'timestamptz', (c) => c.notNull())
     .addColumn('valid_until', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addForeignKeyConstraint(
-      'credentials_achievement_version_fk',
-      ['achievement_id', 'achievement_version'],
-      'achievement_versions',
-      ['achievement_id', 'version'],
-    )
+    .addForeignKeyConstraint('credentials_achievement_version_fk', ['achievement_id', 'achievement_version'], 'achievement_versions', [
+      'achievement_id',
+      'version',
+    ])
     .addUniqueConstraint('credentials_idempotency_uq', ['issuer_id', 'idempotency_key'])
     .execute();
   await db.schema.createIndex('credentials_recipient_idx').on('credentials').column('recipient_lookup_hash').execute();

@@ -35,7 +35,12 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .alterTable('credentials')
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('active').check(sql`status in ('active', 'suspended', 'revoked')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`status in ('active', 'suspended', 'revoked')`),
+    )
     .execute();
   await db.schema.alterTable('credentials').addColumn('status_changed_at', 'timestamptz').execute();
   await db.schema.alterTable('credentials').addColumn('status_reason', 'text').execute();
@@ -51,7 +56,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('api_key_id', 'text', (c) => c.references('api_keys.id'))
     .addColumn('at', 'timestamptz', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('credential_status_events_credential_idx').on('credential_status_events').columns(['credential_id', 'id']).execute();
+  await db.schema
+    .createIndex('credential_status_events_credential_idx')
+    .on('credential_status_events')
+    .columns(['credential_id', 'id'])
+    .execute();
 
   // Append-only: the database itself refuses to change or delete history.
   await makeAppendOnly(db, 'credential_status_events');

@@ -10,7 +10,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('api_keys').addColumn('expires_at', 'timestamptz').execute();
   await db.schema.alterTable('api_keys').addColumn('rotated_to', 'text').execute();
 
-  await db.schema.alterTable('credentials').alterColumn('recipient_lookup_hash', (c) => c.dropNotNull()).execute();
+  await db.schema
+    .alterTable('credentials')
+    .alterColumn('recipient_lookup_hash', (c) => c.dropNotNull())
+    .execute();
   await db.schema.alterTable('credentials').addColumn('recipient_erased_at', 'timestamptz').execute();
 
   await db.schema

@@ -29,13 +29,21 @@ import problemRoutes from './routes/problems.js';
 import credentialStatusRoutes from './routes/status.js';
 import statusListRoutes from './routes/status-lists.js';
 import verifyRoutes from './routes/verify.js';
+import earnerRoutes from './routes/earner.js';
+import multipart from '@fastify/multipart';
 import { sharedSchemas } from './schemas/index.js';
 import { createServices, type Services } from './services/index.js';
 import { apiKeyActor } from './services/audit.js';
+import { redactPath } from './logger.js';
 
 export interface AppDeps {
   readonly config: Pick<Config, 'publicUrl' | 'allowPrivateFetch' | 'fetchTimeoutMs' | 'fetchMaxBytes' | 'bodyLimitBytes'> &
-    Partial<Pick<Config, 'credentialStatus' | 'rateLimitPerMinute' | 'rateLimitKeyPerMinute'>> & { readonly statusListCapacity?: number };
+    Partial<
+      Pick<
+        Config,
+        'credentialStatus' | 'rateLimitPerMinute' | 'rateLimitKeyPerMinute' | 'uploadLimitBytes' | 'claimLinkTtlDays' | 'walletLinkTtlDays'
+      >
+    > & { readonly statusListCapacity?: number };
   readonly db: Kysely<Database>;
   readonly keyring: Keyring;
   readonly box: SecretBox;
@@ -75,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
       reply.elapsedTime / 1000,
     );
     request.log.info(
-      { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      { method: request.method, path: redactPath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request',
     );
   });
@@ -107,7 +115,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(problemRoutes, { prefix: '/problems' });
   await app.register(issuerRoutes, { prefix: '/issuers', services });
   await app.register(achievementRoutes, { prefix: '/achievements', services });
-  await app.register(verifyRoutes, { prefix: '/credentials', services });
+  // Uploads (the verifier's files) are read into memory within a limit, one file per request.
+  await app.register(multipart, { limits: { fileSize: config.uploadLimitBytes ?? 5 * 1024 * 1024, files: 1, fields: 4, parts: 5 } });
+  await app.register(verifyRoutes, { services });
+  await app.register(earnerRoutes, { services });
   await app.register(credentialStatusRoutes, { prefix: '/credentials', services });
   await app.register(statusListRoutes, { prefix: '/status-lists', services });
   await app.register(apiKeyRoutes, { prefix: '/api-keys', services });

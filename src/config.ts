@@ -31,6 +31,12 @@ export interface Config {
   readonly rateLimitKeyPerMinute: number;
   /** Server processes on this machine (node:cluster, sharing the port); > 1 needs DATABASE_URL. */
   readonly webConcurrency: number;
+  /** Lifetime of the private claim link returned with each new credential. */
+  readonly claimLinkTtlDays: number;
+  /** Lifetime of a wallet link when the request names none. */
+  readonly walletLinkTtlDays: number;
+  /** Largest file accepted by the verifier's upload (baked PNG/SVG, JSON, wallet file). */
+  readonly uploadLimitBytes: number;
 }
 
 interface VariableSpec {
@@ -84,6 +90,21 @@ export const variables: readonly VariableSpec[] = [
     name: 'CREDENTIAL_STATUS',
     description: 'false issues credentials without a revocation entry (benchmarks only: such credentials cannot be revoked).',
     default: 'true',
+  },
+  {
+    name: 'CLAIM_LINK_TTL_DAYS',
+    description: 'Days the private claim link returned with each new credential stays valid.',
+    default: '180',
+  },
+  {
+    name: 'WALLET_LINK_TTL_DAYS',
+    description: 'Days a wallet link stays valid when the request names no lifetime (at most 90).',
+    default: '7',
+  },
+  {
+    name: 'UPLOAD_LIMIT_BYTES',
+    description: 'Largest file the verifier accepts as an upload (baked image, JSON or wallet file).',
+    default: '5242880',
   },
 ];
 
@@ -174,6 +195,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
     rateLimitKeyPerMinute: integer('RATE_LIMIT_KEY_PER_MINUTE', 6000, 1, 10_000_000),
     webConcurrency: integer('WEB_CONCURRENCY', 1, 1, 64),
+    claimLinkTtlDays: integer('CLAIM_LINK_TTL_DAYS', 180, 1, 3650),
+    walletLinkTtlDays: integer('WALLET_LINK_TTL_DAYS', 7, 1, 90),
+    uploadLimitBytes: integer('UPLOAD_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
   if (config.webConcurrency > 1 && databaseUrl === undefined) {
     problems.push('WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database can be opened by one process only');

@@ -17,6 +17,9 @@ export const redactPaths = [
   '*.identity',
 ];
 
+/** Request paths with their private link tokens (claim, wallet and exchange links) replaced: a token is a bearer secret. */
+export const redactPath = (url: string): string => url.split('?')[0]!.replace(/^\/(claim|earner|exchanges)\/[^/]+/, '/$1/[redacted]');
+
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
   const options = {
     level: config.logLevel,
@@ -24,7 +27,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: Nod
     serializers: {
       req: (req: { method: string; url: string; id: string; headers?: Record<string, string> }) => ({
         method: req.method,
-        url: req.url,
+        url: redactPath(req.url),
         userAgent: req.headers?.['user-agent'],
       }),
     },

@@ -145,6 +145,40 @@ export interface Database {
   status_entries: StatusEntriesTable;
   credential_status_events: CredentialStatusEventsTable;
   audit_events: AuditEventsTable;
+  earner_links: EarnerLinksTable;
+  clr_credentials: ClrCredentialsTable;
+}
+
+export type EarnerLinkKind = 'claim' | 'wallet';
+
+export interface EarnerLinksTable {
+  id: string;
+  kind: EarnerLinkKind;
+  /** SHA-256 of the token (the token is an HMAC of the id under the master key and is never stored). */
+  token_hash: string;
+  issuer_id: string;
+  /** The one credential of a claim link. */
+  credential_id: string | null;
+  /** Whose credentials a wallet link lists (null once erased). A claim link keeps it null. */
+  recipient_lookup_hash: string | null;
+  api_key_id: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  /** When a wallet collected the credential through the exchange, and the DID it authenticated as. */
+  claimed_at: Timestamp | null;
+  holder_did: string | null;
+}
+
+export interface ClrCredentialsTable {
+  id: string;
+  issuer_id: string;
+  recipient_lookup_hash: string | null;
+  /** SHA-256 of the sorted ids of the bundled credentials. */
+  bundle_hash: string;
+  signed_json: string;
+  created_at: Timestamp;
 }
 
 export interface AuditEventsTable {
@@ -173,3 +207,6 @@ export type NewCredentialRow = Insertable<CredentialsTable>;
 export type StatusListRow = Selectable<StatusListsTable>;
 export type CredentialStatusEventRow = Selectable<CredentialStatusEventsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type EarnerLinkRow = Selectable<EarnerLinksTable>;
+export type NewEarnerLinkRow = Insertable<EarnerLinksTable>;
+export type ClrCredentialRow = Selectable<ClrCredentialsTable>;

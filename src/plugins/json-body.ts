@@ -5,26 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Problem } from '../errors.js';
-
-export const MAX_JSON_DEPTH = 64;
-
-/** The deepest nesting of objects and arrays in a JSON text (strings skipped). */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash escapes the next character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
-    else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return max;
-}
+import { jsonDepth, MAX_JSON_DEPTH } from '../credentials/json.js';
 
 export function installJsonParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');

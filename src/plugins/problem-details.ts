@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Problem, problemTypes, type ProblemFieldError, type ProblemSlug } from '../errors.js';
+import { redactPath } from '../logger.js';
 
 export interface ProblemDetailsOptions {
   readonly publicUrl: string;
@@ -90,7 +91,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
         title: problemTypes[problem.slug].title,
         status: problem.status,
         ...(problem.detail === undefined ? {} : { detail: problem.detail }),
-        instance: request.url.split('?')[0],
+        instance: redactPath(request.url),
         ...(problem.errors === undefined ? {} : { errors: problem.errors }),
       }),
     );

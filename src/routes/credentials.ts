@@ -1,20 +1,18 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { callerOf } from '../plugins/auth.js';
 import { IdParam } from '../schemas/common.js';
 import type { Services } from '../services/index.js';
 import { renderVerificationPage } from '../views/verification-page.js';
 import { prefersHtml } from './negotiate.js';
+import { sendPage } from './pages.js';
 
 const problem = { $ref: 'Problem#' } as const;
 const VC_MEDIA_TYPE = 'application/vc+ld+json';
-/** The page has no scripts: only its inline styles and badge images may load. */
-const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const credentialContent = { content: { [VC_MEDIA_TYPE]: { schema: { $ref: 'VerifiableCredential#' } } } };
 
 export default async function credentialRoutes(app: FastifyInstance, { services }: { services: Services }) {
-  const { issuance, verification } = services;
+  const { issuance, verification, downloads } = services;
 
   app.post('/', {
     onRequest: app.authorize('issue'),
@@ -32,8 +30,15 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
       body: { $ref: 'IssueRequest#' },
       response: {
         201: {
-          description: 'The signed credential; Location is its public URL',
-          headers: { location: { type: 'string' } },
+          description:
+            "The signed credential; Location is its public URL. Claim-Url is the earner's private claim link (deliver it to " +
+            'the educator; it expires at Claim-Expires, and Claim-Link-Id revokes it through DELETE /earner-links/{id})',
+          headers: {
+            location: { type: 'string' },
+            'claim-url': { type: 'string' },
+            'claim-expires': { type: 'string', format: 'date-time' },
+            'claim-link-id': { type: 'string' },
+          },
           ...credentialContent,
         },
         400: problem,
@@ -50,6 +55,12 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
       const key = request.headers['idempotency-key'];
       const issued = await issuance.issue(callerOf(request), request.body as never, typeof key === 'string' ? key : undefined);
       if (issued.replayed) void reply.header('idempotent-replayed', 'true');
+      if (issued.claimLink !== undefined) {
+        void reply
+          .header('claim-url', issued.claimLink.url)
+          .header('claim-expires', issued.claimLink.expiresAt)
+          .header('claim-link-id', issued.claimLink.id);
+      }
       return reply.code(201).header('location', issued.url).type(VC_MEDIA_TYPE).send(issued.text);
     },
   });
@@ -76,17 +87,63 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
       if (prefersHtml(request.headers.accept)) {
         const credential = JSON.parse(stored.text) as Record<string, unknown>;
         const report = await verification.verify(credential);
-        return reply
-          .type('text/html; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .header('content-security-policy', PAGE_CSP)
-          .header('x-content-type-options', 'nosniff')
-          .header('referrer-policy', 'no-referrer')
-          .send(
-            renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download`, checkedAt: new Date() }),
-          );
+        return sendPage(
+          reply,
+          renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download`, checkedAt: new Date() }),
+        );
       }
       return reply.type(VC_MEDIA_TYPE).send(stored.text);
+    },
+  });
+
+  const artifact = (operationId: string, summary: string, type: string) => ({
+    config: { publicCors: true },
+    schema: {
+      operationId,
+      summary,
+      description:
+        'Made from the stored credential; the credential inside verifies on its own. 410 when the credential was revoked, 409 while suspended.',
+      tags: ['credentials'],
+      params: IdParam,
+      response: {
+        200: { description: summary, content: { [type]: { schema: { type: 'string', format: 'binary' } } } },
+        404: problem,
+        409: problem,
+        410: problem,
+      },
+    },
+  });
+  const fileHeaders = (reply: FastifyReply, type: string, name: string) =>
+    reply.type(type).header('cache-control', 'public, max-age=300').header('content-disposition', `inline; filename="${name}"`);
+
+  app.get('/:id/badge.svg', {
+    ...artifact('getBadgeSvg', 'The badge as an SVG image with the credential baked in (OB 3.0 baking)', 'image/svg+xml'),
+    handler: async (request, reply) => {
+      const { id, svg } = await downloads.badgeSvg((request.params as { id: string }).id);
+      // An SVG is a document: it may not run or load anything, wherever it is opened.
+      return fileHeaders(reply, 'image/svg+xml', `badge-${id}.svg`)
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(svg);
+    },
+  });
+
+  app.get('/:id/badge.png', {
+    ...artifact('getBadgePng', 'The badge as a PNG image with the credential baked in (iTXt openbadgecredential)', 'image/png'),
+    handler: async (request, reply) => {
+      const { id, png } = await downloads.badgePng((request.params as { id: string }).id);
+      return fileHeaders(reply, 'image/png', `badge-${id}.png`).send(png);
+    },
+  });
+
+  app.get('/:id/certificate.pdf', {
+    ...artifact(
+      'getCertificate',
+      'A printable PDF certificate with a QR code of the verification URL; the credential is attached',
+      'application/pdf',
+    ),
+    handler: async (request, reply) => {
+      const { id, pdf } = await downloads.certificate((request.params as { id: string }).id);
+      return fileHeaders(reply, 'application/pdf', `certificate-${id}.pdf`).send(pdf);
     },
   });
 

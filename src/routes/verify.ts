@@ -1,26 +1,119 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Problem } from '../errors.js';
 import type { Services } from '../services/index.js';
+import type { FileVerification } from '../services/verification.js';
+import { renderUploadPage } from '../views/upload-page.js';
+import { sendPage } from './pages.js';
 
 const problem = { $ref: 'Problem#' } as const;
 const result = { $ref: 'VerificationResult#' } as const;
+const fileResult = { $ref: 'FileVerificationResult#' } as const;
+
+/** The uploaded file of a multipart request (field `file`), read within the upload limit. */
+async function uploadedFile(request: FastifyRequest): Promise<{ name: string; bytes: Buffer }> {
+  let part;
+  try {
+    part = await request.file();
+  } catch (error) {
+    throw multipartProblem(error);
+  }
+  if (part === undefined || part.fieldname !== 'file')
+    throw new Problem('validation-failed', 'Send the file in a multipart/form-data field named "file"');
+  try {
+    return { name: part.filename, bytes: await part.toBuffer() };
+  } catch (error) {
+    throw multipartProblem(error);
+  }
+}
+
+function multipartProblem(error: unknown): Problem {
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return new Problem('body-too-large', 'The file is larger than this verifier accepts');
+  }
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new Problem('unsupported-media-type', 'Send the file as multipart/form-data');
+  return new Problem('validation-failed', `The upload could not be read: ${(error as Error).message}`);
+}
+
+const toResponse = (outcome: FileVerification) => ({
+  verified: outcome.verified,
+  format: outcome.format,
+  description: outcome.description,
+  warnings: [...outcome.warnings],
+  results: outcome.results.map((r) => ({ role: r.role, name: r.name, issuerName: r.issuerName, result: r.report })),
+});
 
 export default async function verifyRoutes(app: FastifyInstance, { services }: { services: Services }) {
-  app.post('/verify', {
+  const { verification } = services;
+
+  app.post('/credentials/verify', {
     config: { publicCors: true },
     schema: {
       operationId: 'verifyCredential',
-      summary: 'Verify any Open Badges 3.0 or W3C verifiable credential (VC-API request shape)',
+      summary: 'Verify any Open Badges 3.0 or W3C verifiable credential (VC-API request shape), or an uploaded file',
       description:
-        'Checks shape, schema, issuer key, proof, validity dates and status, each with a readable reason. ' +
-        '200 when it verifies, 422 when it does not (the body says why), 400 for a malformed request.',
+        'JSON: {verifiableCredential} (VC-API). Checks shape, schema, issuer key, proof, validity dates and status, each with ' +
+        'a readable reason. multipart/form-data with a field "file": a baked PNG or SVG badge, a credential, a wallet file ' +
+        '(presentation) or a CLR; every credential in it is unbaked and verified (FileVerificationResult). ' +
+        '200 when everything verifies, 422 when something does not (the body says why), 400 for a malformed request.',
       tags: ['verification'],
-      body: { $ref: 'VerifyRequest#' },
-      response: { 200: result, 422: result, 400: problem, 413: problem, 415: problem },
+      consumes: ['application/json', 'multipart/form-data'],
+      body: {
+        content: {
+          'application/json': { schema: { $ref: 'VerifyRequest#' } },
+          // The file is streamed, not parsed into the body: this schema only documents the form.
+          'multipart/form-data': { schema: { properties: { file: { type: 'string', format: 'binary' } } } },
+        },
+      },
+      response: { 200: { oneOf: [result, fileResult] }, 422: { oneOf: [result, fileResult] }, 400: problem, 413: problem, 415: problem },
     },
     handler: async (request, reply) => {
+      if (request.isMultipart()) {
+        const file = await uploadedFile(request);
+        const outcome = await verification.verifyFile(file.bytes);
+        return reply.code(outcome.verified ? 200 : 422).send(toResponse(outcome));
+      }
       const { verifiableCredential } = request.body as { verifiableCredential: unknown };
-      const report = await services.verification.verify(verifiableCredential);
+      const report = await verification.verify(verifiableCredential);
       return reply.code(report.verified ? 200 : 422).send(report);
+    },
+  });
+
+  // The public page for people: upload a file, read the verdicts.
+  app.get('/verify', {
+    schema: { operationId: 'verifyPage', summary: 'The public file verification page (HTML form)', tags: ['verification'], hide: false },
+    handler: async (_request, reply) => sendPage(reply, renderUploadPage({ action: '/verify' }), { form: true }),
+  });
+
+  app.post('/verify', {
+    schema: {
+      operationId: 'verifyPageUpload',
+      summary: 'The file verification page, after an upload (HTML)',
+      tags: ['verification'],
+      consumes: ['multipart/form-data'],
+    },
+    handler: async (request, reply) => {
+      if (!request.isMultipart()) throw new Problem('unsupported-media-type', 'Send the file as multipart/form-data');
+      let name: string | undefined;
+      try {
+        const file = await uploadedFile(request);
+        name = file.name;
+        const outcome = await verification.verifyFile(file.bytes);
+        const results = outcome.results.map((r) => ({
+          role: r.role,
+          name: r.name,
+          issuerName: r.issuerName,
+          credentialId: r.report.credentialId,
+          report: r.report,
+        }));
+        return sendPage(reply, renderUploadPage({ action: '/verify', fileName: name, outcome: { ...outcome, results } }), { form: true });
+      } catch (error) {
+        if (!(error instanceof Problem) || error.status >= 500) throw error;
+        return sendPage(reply, renderUploadPage({ action: '/verify', fileName: name, error: error.detail ?? error.message }), {
+          form: true,
+          status: error.status,
+        });
+      }
     },
   });
 }

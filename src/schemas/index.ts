@@ -5,6 +5,7 @@ import { VerifiableCredential, VerificationCheck, VerificationResult, VerifyRequ
 import { AssessorInput, EvidenceInput, IssueRequest, RecipientInput, ResultInput } from './issue-request.js';
 import { DidDocument, IssuerProfile } from './issuer.js';
 import { ApiKeyInfo, ApiKeyRequest, AuditEventList, CreatedApiKey, ErasureRequest, ErasureResult, RotateRequest } from './api-key.js';
+import { EarnerLink, EarnerLinkRequest, FileVerificationResult } from './earner.js';
 import { StatusChange, StatusChangeRequest, StatusHistory, VcApiStatusRequest } from './status.js';
 
 export const sharedSchemas = [
@@ -15,4 +16,5 @@ export const sharedSchemas = [
   IssuerProfile, DidDocument,
   StatusChangeRequest, StatusChange, StatusHistory, VcApiStatusRequest,
   ApiKeyRequest, ApiKeyInfo, CreatedApiKey, RotateRequest, AuditEventList, ErasureRequest, ErasureResult,
+  EarnerLinkRequest, EarnerLink, FileVerificationResult,
 ] as const;

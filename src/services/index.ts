@@ -19,6 +19,9 @@ import { verifyCredential } from '../credentials/verify.js';
 import { fetchJson } from '../net/safe-fetch.js';
 import { createAuditService } from './audit.js';
 import { createPrivacyService } from './privacy.js';
+import { createEarnerService } from './earner.js';
+import { createDownloadService } from './downloads.js';
+import { CLR_SCHEMA } from '../credentials/clr.js';
 import type { Metrics } from '../metrics.js';
 
 export interface ServiceDeps {
@@ -34,6 +37,9 @@ export interface ServiceDeps {
     readonly credentialStatus?: boolean;
     /** Entries a status list takes before the next starts (default 75% of 131,072; tests use small values). */
     readonly statusListCapacity?: number;
+    /** Lifetimes of claim links (default 180 days) and of wallet links when a request names none (default 7). */
+    readonly claimLinkTtlDays?: number;
+    readonly walletLinkTtlDays?: number;
   };
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
@@ -68,6 +74,19 @@ export function createServices(deps: ServiceDeps) {
     clock,
     listCapacity: config.statusListCapacity,
   });
+  const earner = createEarnerService({
+    db,
+    box,
+    keyring,
+    issuers,
+    audit,
+    documentLoader,
+    validateClr: (clr) => schemas.validate(CLR_SCHEMA, clr) ?? [],
+    publicUrl: config.publicUrl,
+    clock,
+    claimLinkTtlDays: config.claimLinkTtlDays ?? 180,
+    walletLinkTtlDays: config.walletLinkTtlDays ?? 7,
+  });
   const issuance = createIssuanceService({
     db,
     keyring,
@@ -76,6 +95,7 @@ export function createServices(deps: ServiceDeps) {
     achievements,
     status: config.credentialStatus === false ? undefined : status,
     audit,
+    earner,
     metrics: deps.metrics,
     documentLoader,
     validate: (credential) => schemas.validate(OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, credential) ?? [],
@@ -100,7 +120,18 @@ export function createServices(deps: ServiceDeps) {
     localStatus: status.localStatus,
   });
   const verification = createVerificationService({ documentLoader, schemas, checkStatus, clock, metrics: deps.metrics });
-  return { issuers, achievements, issuance, status, verification, audit, privacy, documentLoader };
+  return {
+    issuers,
+    achievements,
+    issuance,
+    status,
+    verification,
+    audit,
+    privacy,
+    earner,
+    downloads: createDownloadService({ db }),
+    documentLoader,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

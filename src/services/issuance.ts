@@ -32,6 +32,7 @@ import type { StatusService } from './status.js';
 import { apiKeyActor, type AuditService } from './audit.js';
 import { recipientLookupHash as lookupHash } from './privacy.js';
 import type { Metrics } from '../metrics.js';
+import type { EarnerLink, EarnerService } from './earner.js';
 
 export interface IssuedCredential {
   readonly id: string;
@@ -40,6 +41,8 @@ export interface IssuedCredential {
   readonly text: string;
   /** True when an earlier request with the same Idempotency-Key produced it. */
   readonly replayed: boolean;
+  /** The earner's private claim link, for the platform to deliver (absent on a replay once it expired or was revoked). */
+  readonly claimLink: EarnerLink | undefined;
 }
 
 export type CredentialValidator = (credential: Record<string, unknown>) => Array<{ pointer: string; detail: string }>;
@@ -77,25 +80,26 @@ export function createIssuanceService(deps: {
   /** Undefined: credentials carry no status (CREDENTIAL_STATUS=false, for benchmarks). */
   status: Pick<StatusService, 'allocate'> | undefined;
   audit: Pick<AuditService, 'record'>;
+  earner: Pick<EarnerService, 'newClaimLink' | 'claimLinkOf'>;
   metrics?: Pick<Metrics, 'credentialsIssued' | 'signingSeconds'>;
   documentLoader: DocumentLoader;
   validate: CredentialValidator;
   publicUrl: string;
   clock: () => Date;
 }) {
-  const { db, keyring, box, issuers, achievements, status, audit, metrics, documentLoader, validate, publicUrl, clock } = deps;
+  const { db, keyring, box, issuers, achievements, status, audit, earner, metrics, documentLoader, validate, publicUrl, clock } = deps;
 
-  const replay = (
+  const replay = async (
     row: { id: string; credential_url: string; signed_json: string; request_hash: string },
     requestHash: string,
-  ): IssuedCredential => {
+  ): Promise<IssuedCredential> => {
     if (row.request_hash !== requestHash) {
       throw new Problem(
         'idempotency-conflict',
         'This Idempotency-Key was used for a different request; use a new key for a new credential',
       );
     }
-    return { id: row.id, url: row.credential_url, text: row.signed_json, replayed: true };
+    return { id: row.id, url: row.credential_url, text: row.signed_json, replayed: true, claimLink: await earner.claimLinkOf(row.id) };
   };
 
   return {
@@ -127,8 +131,9 @@ export function createIssuanceService(deps: {
       const recipientLookupHash = lookupHash(box, identityType, request.recipient.identity);
 
       let text: string;
+      let claimLink: EarnerLink;
       try {
-        text = await db.transaction().execute(async (trx) => {
+        [text, claimLink] = await db.transaction().execute(async (trx) => {
           const credentialStatus = status === undefined ? undefined : await status.allocate(trx, issuer.id, id);
           const unsigned = build(() =>
             buildCredential({
@@ -178,7 +183,8 @@ export function createIssuanceService(deps: {
             },
             trx,
           );
-          return signedText;
+          const link = await earner.newClaimLink(trx, { credentialId: id, issuerId: issuer.id, apiKeyId: caller.apiKeyId, now });
+          return [signedText, link] as const;
         });
       } catch (error) {
         if (idempotencyKey !== undefined && isUniqueViolation(error)) {
@@ -188,7 +194,7 @@ export function createIssuanceService(deps: {
         throw error;
       }
       metrics?.credentialsIssued.inc({ proof_type: proofType });
-      return { id, url, text, replayed: false };
+      return { id, url, text, replayed: false, claimLink };
     },
 
     async get(id: string): Promise<{ id: string; text: string; issuerId: string }> {

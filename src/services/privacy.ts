@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import * as credentials from '../db/repositories/credentials.js';
+import { eraseRecipientLinks } from '../db/repositories/earner.js';
 import { normalizeIdentifier } from '../credentials/recipient.js';
 import type { SecretBox } from '../keys/master-key.js';
 import { apiKeyActor, type AuditService } from './audit.js';
@@ -25,11 +26,9 @@ export function createPrivacyService(deps: {
   return {
     async eraseRecipient(caller: ApiKeyIdentity, identity: string, identityType = 'emailAddress'): Promise<{ erased: number }> {
       const erased = await db.transaction().execute(async (trx) => {
-        const count = await credentials.eraseRecipient(trx, {
-          issuerId: caller.issuerId,
-          lookupHash: recipientLookupHash(box, identityType, identity),
-          at: clock(),
-        });
+        const target = { issuerId: caller.issuerId, lookupHash: recipientLookupHash(box, identityType, identity), at: clock() };
+        await eraseRecipientLinks(trx, target);
+        const count = await credentials.eraseRecipient(trx, target);
         // The audit record says how many, never whom.
         await audit.record(
           { issuerId: caller.issuerId, actor: apiKeyActor(caller.apiKeyId), action: 'recipient.erase', detail: { credentials: count } },

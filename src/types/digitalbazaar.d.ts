@@ -6,6 +6,16 @@ declare module '@digitalbazaar/vc' {
     documentLoader: (url: string) => Promise<unknown>;
     now?: string | Date;
   }): Promise<Record<string, unknown>>;
+  /** Verifies a presentation (its proof, unless unsignedPresentation, and each credential in it). */
+  export function verify(options: {
+    presentation: unknown;
+    challenge?: string;
+    domain?: string;
+    unsignedPresentation?: boolean;
+    suite: unknown;
+    documentLoader: unknown;
+    checkStatus?: unknown;
+  }): Promise<{ verified: boolean; error?: unknown; presentationResult?: unknown; credentialResults?: unknown[] }>;
   export function verifyCredential(options: {
     credential: unknown;
     suite: unknown;

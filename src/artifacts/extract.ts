@@ -1,0 +1,141 @@
+/**
+ * Unbaking for the verifier: finds every credential in an uploaded file, whatever form an educator was given.
+ * - PNG: the `openbadgecredential` (or `clrcredential`) iTXt chunk;
+ * - SVG: the `<openbadges:credential>` (or CLR `credential`) element;
+ * - JSON: one credential, an array of credentials, a Verifiable Presentation (our wallet file) or a CLR, whose
+ *   bundled credentials are checked one by one as well as the CLR itself.
+ * Pure; the caller verifies what comes out.
+ */
+import sjson from 'secure-json-parse';
+import { jsonDepth, MAX_JSON_DEPTH } from '../credentials/json.js';
+import { extractFromPng, ImageFormatError, isPng, PNG_KEYWORDS } from './png.js';
+import { extractFromSvg } from './svg.js';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const typesOf = (v: Json): unknown[] => (Array.isArray(v.type) ? v.type : [v.type]);
+
+/** More than this many credentials in one file are not checked. */
+export const MAX_CREDENTIALS_PER_FILE = 100;
+
+export type FileFormat = 'png' | 'svg' | 'json';
+export type ItemRole = 'credential' | 'clr' | 'bundled';
+
+export interface ExtractedItem {
+  /** `bundled`: carried inside a CLR or presentation; `clr`: the CLR itself. */
+  readonly role: ItemRole;
+  readonly credential: Json;
+}
+
+export interface Extracted {
+  readonly format: FileFormat;
+  /** What the file holds, in words: "a baked PNG badge", "a wallet file (presentation) with 3 credentials". */
+  readonly description: string;
+  readonly items: readonly ExtractedItem[];
+  readonly warnings: readonly string[];
+}
+
+export class UnreadableFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreadableFileError';
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new UnreadableFileError(`The JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  try {
+    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw new UnreadableFileError('The file is not valid JSON');
+  }
+}
+
+function credentialsIn(value: unknown, where: string): Json[] {
+  const entries = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  if (entries.some((e) => typeof e === 'string')) {
+    throw new UnreadableFileError(`${where} holds VC-JWT (compact JWS) credentials, which this verifier does not read yet`);
+  }
+  const credentials = entries.filter(isObject);
+  if (credentials.length !== entries.length) throw new UnreadableFileError(`${where} holds something that is not a credential`);
+  return credentials;
+}
+
+/** Interprets a JSON document: credential, array, presentation or CLR. */
+function fromJson(value: unknown): { description: string; items: ExtractedItem[] } {
+  if (Array.isArray(value)) {
+    const items = credentialsIn(value, 'The array').map((credential) => ({ role: 'credential' as const, credential }));
+    return { description: `a list of ${items.length} credential${items.length === 1 ? '' : 's'}`, items };
+  }
+  if (!isObject(value)) throw new UnreadableFileError('The JSON is not a credential, a presentation or a CLR');
+  const types = typesOf(value);
+  if (types.includes('VerifiablePresentation')) {
+    const items = credentialsIn(value.verifiableCredential, 'The presentation').map((credential) => ({
+      role: 'bundled' as const,
+      credential,
+    }));
+    return {
+      description: `a wallet file (Verifiable Presentation) with ${items.length} credential${items.length === 1 ? '' : 's'}`,
+      items,
+    };
+  }
+  if (types.includes('ClrCredential')) {
+    const subject = Array.isArray(value.credentialSubject) ? value.credentialSubject[0] : value.credentialSubject;
+    const bundled = isObject(subject) ? credentialsIn(subject.verifiableCredential, 'The CLR') : [];
+    return {
+      description: `a Comprehensive Learner Record (CLR 2.0) bundling ${bundled.length} credential${bundled.length === 1 ? '' : 's'}`,
+      items: [{ role: 'clr', credential: value }, ...bundled.map((credential) => ({ role: 'bundled' as const, credential }))],
+    };
+  }
+  if (types.includes('VerifiableCredential')) return { description: 'a credential', items: [{ role: 'credential', credential: value }] };
+  throw new UnreadableFileError('The JSON is not a credential, a presentation or a CLR (its type names none of them)');
+}
+
+function fromBaked(text: string, what: string): { description: string; items: ExtractedItem[] } {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{'))
+    throw new UnreadableFileError(`${what} holds a VC-JWT (compact JWS), which this verifier does not read yet`);
+  const inner = fromJson(parseJson(trimmed));
+  return { ...inner, description: `${what} holding ${inner.description}` };
+}
+
+export function extractCredentials(bytes: Buffer): Extracted {
+  if (bytes.length === 0) throw new UnreadableFileError('The file is empty');
+  let result: { format: FileFormat; description: string; items: ExtractedItem[] };
+  try {
+    if (isPng(bytes)) {
+      const baked = extractFromPng(bytes);
+      if (baked === undefined) throw new UnreadableFileError('This PNG image has no credential baked into it');
+      if (baked.keyword === 'openbadges') {
+        throw new UnreadableFileError('This is an Open Badges 2.0 baked image; this verifier checks Open Badges 3.0 credentials');
+      }
+      result = { format: 'png', ...fromBaked(baked.text, baked.keyword === PNG_KEYWORDS.clr ? 'a baked PNG CLR' : 'a baked PNG badge') };
+    } else {
+      const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+      const head = text.trimStart();
+      if (head.startsWith('<')) {
+        const baked = extractFromSvg(text);
+        if (baked === undefined) throw new UnreadableFileError('This SVG image has no Open Badges 3.0 credential baked into it');
+        if (baked.format === 'jwt')
+          throw new UnreadableFileError('This SVG holds a VC-JWT (verify attribute), which this verifier does not read yet');
+        result = { format: 'svg', ...fromBaked(baked.text, 'a baked SVG badge') };
+      } else if (head.startsWith('{') || head.startsWith('[')) {
+        result = { format: 'json', ...fromJson(parseJson(text)) };
+      } else {
+        throw new UnreadableFileError('The file is not a PNG or SVG badge, nor a JSON credential, wallet file or CLR');
+      }
+    }
+  } catch (error) {
+    if (error instanceof ImageFormatError) throw new UnreadableFileError(error.message);
+    if (error instanceof RangeError) throw new UnreadableFileError('A compressed chunk in the image is too large');
+    throw error;
+  }
+  const warnings: string[] = [];
+  let items = result.items;
+  if (items.length === 0) throw new UnreadableFileError(`The file is ${result.description}: there is nothing to verify`);
+  if (items.length > MAX_CREDENTIALS_PER_FILE) {
+    warnings.push(`Only the first ${MAX_CREDENTIALS_PER_FILE} of ${items.length} credentials were checked`);
+    items = items.slice(0, MAX_CREDENTIALS_PER_FILE);
+  }
+  return { format: result.format, description: result.description, items, warnings };
+}

@@ -1,0 +1,19 @@
+import type { FastifyReply } from 'fastify';
+
+/**
+ * Sends an HTML page under a strict policy: no scripts at all, inline styles only, images from this service or
+ * https, forms only where `form` allows; never cached, never framed, and no Referer (private links carry tokens).
+ */
+export function sendPage(reply: FastifyReply, html: string, options: { form?: boolean; status?: number } = {}): FastifyReply {
+  const csp =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; " +
+    `form-action ${options.form ? "'self'" : "'none'"}; frame-ancestors 'none'`;
+  return reply
+    .code(options.status ?? 200)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', csp)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .send(html);
+}
