@@ -12,6 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('credential_id', 'text', (c) => c.references('credentials.id'))
     .addColumn('recipient_lookup_hash', 'text')
     .addColumn('api_key_id', 'text', (c) => c.references('api_keys.id'))
+    // The claim link made in the issuing transaction (the one an idempotent retry returns again).
+    .addColumn('at_issuance', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('revoked_at', 'timestamptz')

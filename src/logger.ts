@@ -18,7 +18,7 @@ export const redactPaths = [
 ];
 
 /** Request paths with their private link tokens (claim, wallet and exchange links) replaced: a token is a bearer secret. */
-export const redactPath = (url: string): string => url.split('?')[0]!.replace(/^\/(claim|earner|exchanges)\/[^/]+/, '/$1/[redacted]');
+export const redactPath = (url: string): string => url.split('?')[0]!.replace(/^(\/+)(claim|earner|exchanges)\/+[^/]+/i, '$1$2/[redacted]');
 
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
   const options = {

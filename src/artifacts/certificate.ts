@@ -41,6 +41,29 @@ export function plainExcerpt(markdown: string, max: number): string {
   return `${cut.slice(0, cut.lastIndexOf(' ') > max / 2 ? cut.lastIndexOf(' ') : cut.length).trimEnd()}…`;
 }
 
+/**
+ * One line of text that fits `width`: the largest size from `max` down to `min`, then cut with an ellipsis
+ * (pdfkit wraps long text even with lineBreak false, so a long name would run into the next line).
+ */
+function fitLine(
+  doc: PDFKit.PDFDocument,
+  text: string,
+  font: string,
+  max: number,
+  min: number,
+  width: number,
+  spacing = 0,
+): { text: string; size: number } {
+  doc.font(font);
+  const widthAt = (t: string, size: number) => doc.fontSize(size).widthOfString(t, { characterSpacing: spacing });
+  // A little slack: pdfkit's line wrapper measures slightly differently from widthOfString.
+  const room = width - 6;
+  for (let size = max; size >= min; size -= 0.5) if (widthAt(text, size) <= room) return { text, size };
+  let cut = [...text];
+  while (cut.length > 1 && widthAt(`${cut.join('').trimEnd()}…`, min) > room) cut = cut.slice(0, -1);
+  return { text: `${cut.join('').trimEnd()}…`, size: min };
+}
+
 function drawQr(doc: PDFKit.PDFDocument, url: string, x: number, y: number, size: number): void {
   const qr = qrMatrix(url);
   const count = qr.size;
@@ -96,22 +119,19 @@ export async function renderCertificate(model: CertificateModel): Promise<Buffer
 
   const left = 72;
   const width = W - 2 * left;
-  doc
-    .fillColor(MUTED)
-    .font('sans-bold')
-    .fontSize(11)
-    .text(model.issuerName.toUpperCase(), left, 58, { width, align: 'center', characterSpacing: 1.5, lineBreak: false, ellipsis: true });
+  const header = fitLine(doc, model.issuerName.toUpperCase(), 'sans-bold', 11, 7.5, width, 1.5);
+  doc.fillColor(MUTED).fontSize(header.size).text(header.text, left, 58, { width, align: 'center', characterSpacing: 1.5 });
   doc.fillColor(ACCENT).font('serif-bold').fontSize(26).text(`Certificate of ${model.kind}`, left, 82, { width, align: 'center' });
   doc.fillColor(INK).font('serif').fontSize(13).text('This certifies that', left, 126, { width, align: 'center' });
-  doc
-    .font('serif-bold')
-    .fontSize(model.recipientName === null ? 15 : 22)
-    .text(model.recipientName ?? 'the educator identified in this credential', left, 146, {
-      width,
-      align: 'center',
-      lineBreak: false,
-      ellipsis: true,
-    });
+  const recipient = fitLine(
+    doc,
+    model.recipientName ?? 'the educator identified in this credential',
+    'serif-bold',
+    model.recipientName === null ? 15 : 22,
+    12,
+    width,
+  );
+  doc.fontSize(recipient.size).text(recipient.text, left, 146 + (22 - Math.max(recipient.size, 15)) / 2, { width, align: 'center' });
   doc.font('serif').fontSize(13).text('has demonstrated proficiency in the competency', left, 180, { width, align: 'center' });
   doc
     .fillColor(ACCENT)

@@ -60,9 +60,11 @@ function encodeChunk(type: string, data: Buffer): Buffer {
 
 interface Itxt {
   readonly keyword: string;
-  readonly text: string;
+  /** Decodes the text (inflating a compressed chunk within a size limit). @throws {ImageFormatError} */
+  text(): string;
 }
 
+/** Splits an iTXt chunk; its text is decoded only when asked for, so unrelated chunks never cost an inflate. */
 function parseItxt(data: Buffer): Itxt {
   const keywordEnd = data.indexOf(0);
   if (keywordEnd < 1 || keywordEnd > 79 || keywordEnd + 3 > data.length) throw new ImageFormatError('Malformed iTXt chunk');
@@ -72,9 +74,20 @@ function parseItxt(data: Buffer): Itxt {
   const translatedEnd = languageEnd < 0 ? -1 : data.indexOf(0, languageEnd + 1);
   if (translatedEnd < 0) throw new ImageFormatError('Malformed iTXt chunk');
   const body = data.subarray(translatedEnd + 1);
-  // OB 3.0 says the flag MUST be 0; a compressed chunk is still read, within a size limit.
-  const text = compressed ? zlib.inflateSync(body, { maxOutputLength: MAX_TEXT_BYTES }) : body;
-  return { keyword, text: text.toString('utf8') };
+  return {
+    keyword,
+    text: () => {
+      if (!compressed) return body.toString('utf8');
+      // OB 3.0 says the flag MUST be 0; a compressed chunk is still read, within a size limit.
+      try {
+        return zlib.inflateSync(body, { maxOutputLength: MAX_TEXT_BYTES }).toString('utf8');
+      } catch (error) {
+        throw new ImageFormatError(
+          error instanceof RangeError ? 'A compressed text chunk in the PNG is too large' : 'A compressed text chunk in the PNG is corrupt',
+        );
+      }
+    },
+  };
 }
 
 function itxtChunk(keyword: string, text: string): Buffer {
@@ -109,7 +122,9 @@ export function extractFromPng(png: Buffer): BakedText | undefined {
   for (const chunk of chunksOf(png)) {
     if (chunk.type === 'iTXt') {
       const itxt = parseItxt(chunk.data);
-      if (itxt.keyword === PNG_KEYWORDS.credential || itxt.keyword === PNG_KEYWORDS.clr || itxt.keyword === 'openbadges') return itxt;
+      if (itxt.keyword === PNG_KEYWORDS.credential || itxt.keyword === PNG_KEYWORDS.clr || itxt.keyword === 'openbadges') {
+        return { keyword: itxt.keyword, text: itxt.text() };
+      }
     } else if (chunk.type === 'tEXt') {
       const at = chunk.data.indexOf(0);
       if (at > 0 && chunk.data.toString('latin1', 0, at) === 'openbadges') {

@@ -12,8 +12,19 @@ export const CLR_SVG_NAMESPACE = 'https://purl.imsglobal.org/clr/v2p0';
 const escapeXml = (value: string): string =>
   value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
-/** Greedy word wrap by character count (the font is known, so counts approximate widths well enough). */
+/**
+ * Greedy word wrap by character count (the font is known, so counts approximate widths well enough). No line is
+ * longer than `width`; a word longer than a line is cut with an ellipsis, and so is the last line when text is left.
+ */
 export function wrap(text: string, width: number, maxLines: number): string[] {
+  const ellipsis = (chars: string[]): string =>
+    width < 2
+      ? chars.slice(0, width).join('')
+      : `${chars
+          .slice(0, width - 1)
+          .join('')
+          .trimEnd()}…`;
+  const fit = (line: string): string => ([...line].length <= width ? line : ellipsis([...line]));
   const words = text.trim().split(/\s+/).filter(Boolean);
   const lines: string[] = [];
   let line = '';
@@ -26,16 +37,11 @@ export function wrap(text: string, width: number, maxLines: number): string[] {
     }
   }
   if (line !== '') lines.push(line);
-  if (lines.length > maxLines) {
-    const kept = lines.slice(0, maxLines);
-    const last = [...kept[maxLines - 1]!];
-    kept[maxLines - 1] = `${last
-      .slice(0, Math.max(1, width - 1))
-      .join('')
-      .trimEnd()}…`;
-    return kept;
-  }
-  return lines.map((l) => ([...l].length > width ? `${[...l].slice(0, width - 1).join('')}…` : l));
+  if (lines.length <= maxLines) return lines.map(fit);
+  const kept = lines.slice(0, maxLines).map(fit);
+  const last = kept[maxLines - 1]!;
+  if (!last.endsWith('…')) kept[maxLines - 1] = [...last].length < width ? `${last}…` : ellipsis([...last]);
+  return kept;
 }
 
 export interface BadgeFace {
@@ -77,14 +83,23 @@ export function badgeSvg(face: BadgeFace): string {
 </svg>`;
 }
 
-/** CDATA cannot hold "]]>": split it across two sections. */
-const cdata = (text: string): string => `<![CDATA[${text.replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
+/**
+ * CDATA cannot hold "]]>" (split it across two sections), and XML parsers drop or rewrite a few characters JSON
+ * leaves raw (U+FFFE, U+FFFF; U+0085 and U+2028 become line feeds). Those can only occur inside JSON strings, so
+ * they are written as \\uXXXX escapes: the same JSON value, safe in any XML parser.
+ */
+const cdata = (json: string): string =>
+  `<![CDATA[${json
+    .replace(/[\u007f-\u009f\u2028\u2029\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
 
 /** Bakes the credential JSON text (or a CLR with `clr`) into an SVG made by `badgeSvg`. */
 export function bakeSvg(svg: string, credentialText: string, kind: 'credential' | 'clr' = 'credential'): string {
   const open = /<svg\b[^>]*>/.exec(svg);
   if (open === null) throw new ImageFormatError('Not an SVG document');
   const [prefix, namespace] = kind === 'clr' ? ['clr', CLR_SVG_NAMESPACE] : ['openbadges', OB_SVG_NAMESPACE];
+  // A baked file holds one credential: baking it again is refused rather than producing two.
+  if (svg.includes(namespace)) throw new ImageFormatError('This SVG is already baked');
   const tag = open[0].replace(/^<svg\b/, `<svg xmlns:${prefix}="${namespace}"`);
   const element = `\n<${prefix}:credential>${cdata(credentialText)}</${prefix}:credential>`;
   return svg.slice(0, open.index) + tag + element + svg.slice(open.index + open[0].length);
@@ -100,11 +115,17 @@ export interface SvgBaked {
 /** The first baked OB 3.0 (or CLR) credential in an SVG, or undefined when none is baked. */
 export function extractFromSvg(svgText: string): SvgBaked | undefined {
   const errors: string[] = [];
-  const document = new DOMParser({
-    onError: (level, message) => {
-      if (level !== 'warning') errors.push(message);
-    },
-  }).parseFromString(svgText, 'image/svg+xml');
+  let document;
+  try {
+    document = new DOMParser({
+      onError: (level, message) => {
+        if (level !== 'warning') errors.push(message);
+      },
+    }).parseFromString(svgText, 'image/svg+xml');
+  } catch (error) {
+    // xmldom throws its ParseError on fatal errors, whatever onError does.
+    throw new ImageFormatError(`Not a well-formed SVG document: ${(error as Error).message.split('\n')[0]}`);
+  }
   const root = document.documentElement;
   if (errors.length > 0 || root === null || root.localName !== 'svg') {
     throw new ImageFormatError(`Not a well-formed SVG document${errors.length > 0 ? `: ${errors[0]}` : ''}`);

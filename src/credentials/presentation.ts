@@ -52,7 +52,13 @@ export async function verifyDidAuth(options: {
   const holder = textOf(presentation.holder);
   if (!holder.startsWith('did:')) throw new DidAuthError('the presentation must name its holder DID');
   if (presentation.proof === undefined) throw new DidAuthError('the presentation is not signed');
-  const result = (await vc.verify({ presentation, challenge, domain, suite: createVerifyingSuites(), documentLoader })) as {
+  // vc.verify rejects (rather than answering verified: false) for a presentation of the wrong shape.
+  const result = (await vc
+    .verify({ presentation, challenge, domain, suite: createVerifyingSuites(), documentLoader })
+    .catch((error: unknown) => ({
+      verified: false,
+      error: { message: error instanceof Error ? error.message : String(error) },
+    }))) as {
     verified: boolean;
     error?: { message?: string; errors?: Array<{ message?: string }> };
     presentationResult?: { results?: Array<{ proof?: { verificationMethod?: unknown } }> };

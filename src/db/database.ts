@@ -162,6 +162,8 @@ export interface EarnerLinksTable {
   /** Whose credentials a wallet link lists (null once erased). A claim link keeps it null. */
   recipient_lookup_hash: string | null;
   api_key_id: string | null;
+  /** The claim link made in the issuing transaction. */
+  at_issuance: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;

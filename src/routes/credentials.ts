@@ -87,9 +87,17 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
       if (prefersHtml(request.headers.accept)) {
         const credential = JSON.parse(stored.text) as Record<string, unknown>;
         const report = await verification.verify(credential);
+        const base = request.url.split('?')[0]!;
         return sendPage(
           reply,
-          renderVerificationPage({ credential, report, downloadUrl: `${request.url.split('?')[0]}/download`, checkedAt: new Date() }),
+          renderVerificationPage({
+            credential,
+            report,
+            downloadUrl: `${base}/download`,
+            files: { png: `${base}/badge.png`, svg: `${base}/badge.svg`, pdf: `${base}/certificate.pdf` },
+            uploadPageUrl: '/verify',
+            checkedAt: new Date(),
+          }),
         );
       }
       return reply.type(VC_MEDIA_TYPE).send(stored.text);

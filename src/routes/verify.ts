@@ -60,7 +60,11 @@ export default async function verifyRoutes(app: FastifyInstance, { services }: {
       consumes: ['application/json', 'multipart/form-data'],
       body: {
         content: {
+          // Every JSON media type the parser accepts is validated alike.
           'application/json': { schema: { $ref: 'VerifyRequest#' } },
+          'application/ld+json': { schema: { $ref: 'VerifyRequest#' } },
+          'application/vc+ld+json': { schema: { $ref: 'VerifyRequest#' } },
+          'application/vc': { schema: { $ref: 'VerifyRequest#' } },
           // The file is streamed, not parsed into the body: this schema only documents the form.
           'multipart/form-data': { schema: { properties: { file: { type: 'string', format: 'binary' } } } },
         },

@@ -99,6 +99,7 @@ export function createEarnerService(deps: {
       lookupHash?: string;
       ttlDays: number;
       now: Date;
+      atIssuance?: boolean;
     },
   ): Promise<EarnerLink> {
     const id = crypto.randomUUID();
@@ -111,6 +112,7 @@ export function createEarnerService(deps: {
       credential_id: args.credentialId ?? null,
       recipient_lookup_hash: args.lookupHash ?? null,
       api_key_id: args.apiKeyId,
+      at_issuance: args.atIssuance ?? false,
       created_at: args.now,
       expires_at: expires,
     });
@@ -170,11 +172,11 @@ export function createEarnerService(deps: {
   return {
     /** Made in the issuing transaction, so a credential never exists without its claim link. */
     newClaimLink: (trx: Transaction<Database>, args: { credentialId: string; issuerId: string; apiKeyId: string; now: Date }) =>
-      insert(trx, { kind: 'claim', ...args, ttlDays: deps.claimLinkTtlDays }),
+      insert(trx, { kind: 'claim', ...args, ttlDays: deps.claimLinkTtlDays, atIssuance: true }),
 
     /** The claim link made at issuance, while it is live (for an idempotent replay). */
     async claimLinkOf(credentialId: string): Promise<EarnerLink | undefined> {
-      const row = await earner.findFirstClaimLink(db, credentialId);
+      const row = await earner.findIssuanceClaimLink(db, credentialId);
       return row === undefined || row.revoked_at !== null || new Date(row.expires_at) <= clock() ? undefined : toLink(row);
     },
 

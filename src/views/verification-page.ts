@@ -103,9 +103,20 @@ export interface VerificationPageModel {
   readonly report: Report;
   readonly downloadUrl: string;
   readonly checkedAt: Date;
+  /** Badge and certificate downloads, offered while the credential verifies. */
+  readonly files?: { readonly png: string; readonly svg: string; readonly pdf: string };
+  /** The page where a file can be uploaded for verification. */
+  readonly uploadPageUrl?: string;
 }
 
-export function renderVerificationPage({ credential, report, downloadUrl, checkedAt }: VerificationPageModel): string {
+export function renderVerificationPage({
+  credential,
+  report,
+  downloadUrl,
+  checkedAt,
+  files,
+  uploadPageUrl,
+}: VerificationPageModel): string {
   const subject = list(credential.credentialSubject)[0] ?? {};
   const achievement = isObject(subject.achievement) ? subject.achievement : {};
   const issuer = isObject(credential.issuer) ? credential.issuer : { id: credential.issuer };
@@ -190,8 +201,14 @@ export function renderVerificationPage({ credential, report, downloadUrl, checke
   <ul class="checks">${checks}</ul>
   ${report.warnings.length ? `<p class="muted">${report.warnings.map(escapeHtml).join('<br>')}</p>` : ''}
   <p class="muted">Checked ${formatDate(checkedAt.toISOString())}. Credential ${escapeHtml(credential.id)}.</p>
-  <p class="actions"><a class="button" href="${escapeHtml(downloadUrl)}" download>Download credential (JSON)</a></p>
-  <p class="muted">This is an Open Badges 3.0 verifiable credential. Any standards-based verifier can check the downloaded file without this website.</p>
+  <p class="actions"><a class="button" href="${escapeHtml(downloadUrl)}" download>Download credential (JSON)</a>${
+    files && report.verified
+      ? ` <a href="${escapeHtml(files.png)}" download>Badge (PNG)</a> · <a href="${escapeHtml(files.svg)}" download>Badge (SVG)</a> · <a href="${escapeHtml(files.pdf)}">Certificate (PDF)</a>`
+      : ''
+  }</p>
+  <p class="muted">This is an Open Badges 3.0 verifiable credential. Any standards-based verifier can check the downloaded file without this website.${
+    uploadPageUrl ? ` Were you sent a badge image or file instead of a link? <a href="${escapeHtml(uploadPageUrl)}">Verify a file</a>.` : ''
+  }</p>
 </section>
 </main>
 </body>

@@ -24,6 +24,10 @@ export interface TestAppOptions {
   /** Rate limits (default: high enough never to interfere with tests that are not about them). */
   readonly rateLimitPerMinute?: number;
   readonly rateLimitKeyPerMinute?: number;
+  /** Earner links and uploads (defaults as in production: 180 and 7 days, 5 MiB). */
+  readonly claimLinkTtlDays?: number;
+  readonly walletLinkTtlDays?: number;
+  readonly uploadLimitBytes?: number;
   /** Share an existing database (a second instance); the caller closes it. */
   readonly database?: TestDatabase;
 }
@@ -43,6 +47,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         statusListCapacity: options.statusListCapacity,
         rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
         rateLimitKeyPerMinute: options.rateLimitKeyPerMinute ?? 1_000_000,
+        claimLinkTtlDays: options.claimLinkTtlDays,
+        walletLinkTtlDays: options.walletLinkTtlDays,
+        uploadLimitBytes: options.uploadLimitBytes,
       },
       db: database.db,
       keyring: createKeyring(box),

@@ -15,16 +15,13 @@ export async function findLink(db: Db, id: string): Promise<EarnerLinkRow | unde
   return db.selectFrom('earner_links').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** The claim link made when the credential was issued (the first one). */
-export async function findFirstClaimLink(db: Db, credentialId: string): Promise<EarnerLinkRow | undefined> {
+/** The claim link made when the credential was issued. */
+export async function findIssuanceClaimLink(db: Db, credentialId: string): Promise<EarnerLinkRow | undefined> {
   return db
     .selectFrom('earner_links')
     .selectAll()
     .where('credential_id', '=', credentialId)
-    .where('kind', '=', 'claim')
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(1)
+    .where('at_issuance', '=', true)
     .executeTakeFirst();
 }
 
