@@ -119,18 +119,19 @@ export interface BakedText {
  * what it found); undefined when nothing is baked.
  */
 export function extractFromPng(png: Buffer): BakedText | undefined {
+  let legacy: BakedText | undefined;
   for (const chunk of chunksOf(png)) {
     if (chunk.type === 'iTXt') {
       const itxt = parseItxt(chunk.data);
-      if (itxt.keyword === PNG_KEYWORDS.credential || itxt.keyword === PNG_KEYWORDS.clr || itxt.keyword === 'openbadges') {
+      if (itxt.keyword === PNG_KEYWORDS.credential || itxt.keyword === PNG_KEYWORDS.clr)
         return { keyword: itxt.keyword, text: itxt.text() };
-      }
+      if (itxt.keyword === 'openbadges') legacy ??= { keyword: itxt.keyword, text: itxt.text() };
     } else if (chunk.type === 'tEXt') {
       const at = chunk.data.indexOf(0);
-      if (at > 0 && chunk.data.toString('latin1', 0, at) === 'openbadges') {
-        return { keyword: 'openbadges', text: chunk.data.toString('latin1', at + 1) };
-      }
+      if (at > 0 && chunk.data.toString('latin1', 0, at) === 'openbadges')
+        legacy ??= { keyword: 'openbadges', text: chunk.data.toString('latin1', at + 1) };
     }
   }
-  return undefined;
+  // An OB 2.0 bake is reported only when no OB 3.0 credential is baked anywhere in the file.
+  return legacy;
 }

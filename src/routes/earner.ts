@@ -93,7 +93,7 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
       })),
       walletFileUrl: current.length === 0 ? null : `${opened.pageUrl}/wallet.json`,
       clrs: [...issuers].map(([issuerId, c]) => ({ ...c, issuerId, url: `${opened.pageUrl}/clr/${issuerId}` })),
-      pickup: current.length === 0 ? null : { lcwUrl: protocols.lcw, exchangeUrl: protocols.vcapi },
+      pickup: current.length === 0 ? null : { lcwUrl: protocols.lcw, exchangeUrl: protocols.vcapi, interactionUrl: protocols.iu },
       protocols,
     };
   };

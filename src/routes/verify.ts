@@ -9,28 +9,29 @@ const problem = { $ref: 'Problem#' } as const;
 const result = { $ref: 'VerificationResult#' } as const;
 const fileResult = { $ref: 'FileVerificationResult#' } as const;
 
-/** The uploaded file of a multipart request (field `file`), read within the upload limit. */
+/** The one uploaded file of a multipart request (field `file`), read within the upload limit; any second file is refused. */
 async function uploadedFile(request: FastifyRequest): Promise<{ name: string; bytes: Buffer }> {
-  let part;
+  let file: { name: string; bytes: Buffer } | undefined;
   try {
-    part = await request.file();
+    for await (const part of request.parts()) {
+      if (part.type !== 'file') continue; // other form fields are ignored
+      if (part.fieldname !== 'file') throw new Problem('validation-failed', 'Send the file in a multipart/form-data field named "file"');
+      if (file !== undefined) throw new Problem('validation-failed', 'Send one file per request');
+      file = { name: part.filename, bytes: await part.toBuffer() };
+    }
   } catch (error) {
-    throw multipartProblem(error);
+    throw error instanceof Problem ? error : multipartProblem(error);
   }
-  if (part === undefined || part.fieldname !== 'file')
-    throw new Problem('validation-failed', 'Send the file in a multipart/form-data field named "file"');
-  try {
-    return { name: part.filename, bytes: await part.toBuffer() };
-  } catch (error) {
-    throw multipartProblem(error);
-  }
+  if (file === undefined) throw new Problem('validation-failed', 'Send the file in a multipart/form-data field named "file"');
+  return file;
 }
 
 function multipartProblem(error: unknown): Problem {
   const code = (error as { code?: string }).code ?? '';
-  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
-    return new Problem('body-too-large', 'The file is larger than this verifier accepts');
-  }
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new Problem('body-too-large', 'The file is larger than this verifier accepts');
+  if (code === 'FST_FILES_LIMIT') return new Problem('validation-failed', 'Send one file per request');
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT')
+    return new Problem('validation-failed', 'The form has too many fields; send only the file');
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new Problem('unsupported-media-type', 'Send the file as multipart/form-data');
   return new Problem('validation-failed', `The upload could not be read: ${(error as Error).message}`);
 }

@@ -334,7 +334,8 @@ export function createEarnerService(deps: {
       const lcw =
         `https://lcw.app/request.html?issuer=${encodeURIComponent(domain)}&auth_type=bearer` +
         `&challenge=${encodeURIComponent(challengeOf(opened.link))}&vc_request_url=${encodeURIComponent(opened.exchangeUrl)}`;
-      return { protocols: { vcapi: opened.exchangeUrl, lcw, verifiablePresentationRequest: request } };
+      // iu: the interaction URL (short enough for a readable QR code): JSON protocols for wallets, the page for people.
+      return { protocols: { iu: `${opened.pageUrl}?iuv=1`, vcapi: opened.exchangeUrl, lcw, verifiablePresentationRequest: request } };
     },
 
     /**

@@ -28,7 +28,7 @@ export interface EarnerPageModel {
   /** Null when no credential is current. */
   readonly walletFileUrl: string | null;
   readonly clrs: ReadonlyArray<{ readonly issuerName: string; readonly url: string; readonly count: number }>;
-  readonly pickup: { readonly lcwUrl: string; readonly exchangeUrl: string } | null;
+  readonly pickup: { readonly lcwUrl: string; readonly exchangeUrl: string; readonly interactionUrl: string } | null;
 }
 
 function statusTag(h: EarnerHoldingView): string {
@@ -72,9 +72,9 @@ export function renderEarnerPage(model: EarnerPageModel): string {
     ? `<section class="card pickup">
   <h2>Add to your digital wallet</h2>
   <div class="pickup-row">
-    <div class="qr">${qrSvg(pickup.lcwUrl, 'QR code to open in the Learner Credential Wallet')}</div>
+    <div class="qr">${qrSvg(pickup.interactionUrl, 'QR code for your wallet app')}</div>
     <div>
-      <p>Scan this code with the <strong>Learner Credential Wallet</strong> app on your phone, or open the link on the phone that has it.</p>
+      <p>Scan this code with your wallet app (such as the <strong>Learner Credential Wallet</strong>), or on the phone that has the Learner Credential Wallet, tap the button.</p>
       <p><a class="button" href="${escapeHtml(pickup.lcwUrl)}">Open in Learner Credential Wallet</a></p>
       <p class="muted">Other wallets that speak the W3C VC-API can collect ${kind === 'claim' ? 'it' : 'them'} from this exchange URL:<br><code class="code wrap">${escapeHtml(pickup.exchangeUrl)}</code></p>
     </div>

@@ -46,7 +46,7 @@ function resultCard(r: UploadResultView): string {
 export function renderUploadPage(model: UploadPageModel): string {
   const { outcome, error } = model;
   const form = `<section class="card">
-  <h1>Verify a credential file</h1>
+  <h${outcome || error ? 2 : 1}>${outcome || error ? 'Verify another file' : 'Verify a credential file'}</h${outcome || error ? 2 : 1}>
   <p>Upload the file an educator sent you: a badge image (PNG or SVG), a credential (.json), a wallet file or a learner record (CLR). Every credential in it is checked: signature, issuer, dates and revocation.</p>
   <form method="post" action="${escapeHtml(model.action)}" enctype="multipart/form-data">
     <p><input type="file" name="file" required accept=".png,.svg,.json,.jsonld,image/png,image/svg+xml,application/json,application/ld+json"></p>
@@ -67,7 +67,7 @@ ${outcome.results.map(resultCard).join('\n')}`;
   }
   return layout({
     title: 'Verify a credential file',
-    body: `${results}\n${form}`,
-    extraStyles: `${EARNER_STYLES}.result h2{border:none;margin-top:6px;font-size:1.2rem}.summary{margin-bottom:14px}`,
+    body: `${outcome || error ? '<h1 class="page-title">Verification result</h1>' : ''}${results}\n${form}`,
+    extraStyles: `${EARNER_STYLES}.result h2{border:none;margin-top:6px;font-size:1.2rem}.summary{margin-bottom:14px}.page-title{margin:0 0 12px}button.button{border:none;font:inherit;font-weight:600;cursor:pointer}input[type=file]{font:inherit;padding:10px;border:1px dashed var(--line);border-radius:8px;width:100%;background:#fafbfc}`,
   });
 }

@@ -32,7 +32,8 @@ export function verdict(report: Report): { tone: 'ok' | 'bad' | 'unknown'; title
     return { tone: 'ok', title: 'Verified', detail: 'This credential is authentic, unaltered and currently valid.' };
   }
   const failed = report.checks.filter((c) => c.outcome === 'fail');
-  const status = failed.find((c) => c.check === 'status');
+  // Revoked or suspended only when the status is the sole failure: a forged or altered credential is "Not valid".
+  const status = failed.length > 0 && failed.every((c) => c.check === 'status') ? failed[0] : undefined;
   if (status !== undefined) {
     const revoked = status.message.startsWith('Revoked');
     return {
