@@ -154,6 +154,25 @@ export function createEarnerService(deps: {
     return { link, holdings: rows.map((r) => toHolding(r, now)), exchangeUrl: exchangeUrlOf(token), pageUrl: pageUrlOf(link.kind, token) };
   }
 
+  /** A link made on a platform's request, audited in the same transaction (never whom it is for). */
+  const createAudited = (
+    caller: ApiKeyIdentity,
+    args: { kind: EarnerLinkKind; credentialId?: string; lookupHash?: string; ttlDays: number },
+  ): Promise<EarnerLink> =>
+    db.transaction().execute(async (trx) => {
+      const link = await insert(trx, { ...args, issuerId: caller.issuerId, apiKeyId: caller.apiKeyId, now: clock() });
+      const detail = {
+        kind: args.kind,
+        ...(args.credentialId === undefined ? {} : { credentialId: args.credentialId }),
+        expiresAt: link.expiresAt,
+      };
+      await audit.record(
+        { issuerId: caller.issuerId, actor: apiKeyActor(caller.apiKeyId), action: 'earner-link.create', target: link.id, detail },
+        trx,
+      );
+      return link;
+    });
+
   const current = (opened: OpenedLink): Holding[] => opened.holdings.filter((h) => h.current);
 
   const ownCredential = async (caller: ApiKeyIdentity, credentialId: string): Promise<CredentialRow> => {
@@ -180,59 +199,20 @@ export function createEarnerService(deps: {
       return row === undefined || row.revoked_at !== null || new Date(row.expires_at) <= clock() ? undefined : toLink(row);
     },
 
+    /** A fresh claim link for one of the caller's credentials (for example after the first expired). */
     async createClaimLink(caller: ApiKeyIdentity, credentialId: string, expiresInDays?: number): Promise<EarnerLink> {
       const row = await ownCredential(caller, credentialId);
-      return db.transaction().execute(async (trx) => {
-        const link = await insert(trx, {
-          kind: 'claim',
-          issuerId: caller.issuerId,
-          apiKeyId: caller.apiKeyId,
-          credentialId: row.id,
-          ttlDays: expiresInDays ?? deps.claimLinkTtlDays,
-          now: clock(),
-        });
-        await audit.record(
-          {
-            issuerId: caller.issuerId,
-            actor: apiKeyActor(caller.apiKeyId),
-            action: 'earner-link.create',
-            target: link.id,
-            detail: { kind: 'claim', credentialId: row.id, expiresAt: link.expiresAt },
-          },
-          trx,
-        );
-        return link;
-      });
+      return createAudited(caller, { kind: 'claim', credentialId: row.id, ttlDays: expiresInDays ?? deps.claimLinkTtlDays });
     },
 
+    /** A wallet link: every credential held for the identifier, across issuers. */
     async createWalletLink(
       caller: ApiKeyIdentity,
       recipient: { identity: string; identityType?: string },
       expiresInDays?: number,
     ): Promise<EarnerLink> {
       const lookupHash = recipientLookupHash(box, recipient.identityType ?? 'emailAddress', recipient.identity);
-      return db.transaction().execute(async (trx) => {
-        const link = await insert(trx, {
-          kind: 'wallet',
-          issuerId: caller.issuerId,
-          apiKeyId: caller.apiKeyId,
-          lookupHash,
-          ttlDays: expiresInDays ?? deps.walletLinkTtlDays,
-          now: clock(),
-        });
-        // Never whom: the audit trail holds no personal data.
-        await audit.record(
-          {
-            issuerId: caller.issuerId,
-            actor: apiKeyActor(caller.apiKeyId),
-            action: 'earner-link.create',
-            target: link.id,
-            detail: { kind: 'wallet', expiresAt: link.expiresAt },
-          },
-          trx,
-        );
-        return link;
-      });
+      return createAudited(caller, { kind: 'wallet', lookupHash, ttlDays: expiresInDays ?? deps.walletLinkTtlDays });
     },
 
     async revokeLink(caller: ApiKeyIdentity, id: string): Promise<void> {

@@ -73,8 +73,22 @@ describe(`API key scopes (${backendName})`, () => {
 
   // Each family's calls, in the order their allowed calls run (suspend, then reinstate).
   const routes: RouteCall[] = [
-    { name: 'POST /achievements', scope: 'catalogue', method: 'POST', url: () => '/achievements', payload: () => definition(), status: 201 },
-    { name: 'POST /credentials', scope: 'issue', method: 'POST', url: () => '/credentials', payload: () => issueRequest(achievementId), status: 201 },
+    {
+      name: 'POST /achievements',
+      scope: 'catalogue',
+      method: 'POST',
+      url: () => '/achievements',
+      payload: () => definition(),
+      status: 201,
+    },
+    {
+      name: 'POST /credentials',
+      scope: 'issue',
+      method: 'POST',
+      url: () => '/credentials',
+      payload: () => issueRequest(achievementId),
+      status: 201,
+    },
     {
       name: 'POST /credentials/{id}/status',
       scope: 'revoke',
@@ -88,28 +102,56 @@ describe(`API key scopes (${backendName})`, () => {
       scope: 'revoke',
       method: 'POST',
       url: () => '/credentials/status',
-      payload: () => ({ credentialId: credentialUrl, credentialStatus: { type: 'BitstringStatusListEntry', statusPurpose: 'suspension' }, status: false }),
+      payload: () => ({
+        credentialId: credentialUrl,
+        credentialStatus: { type: 'BitstringStatusListEntry', statusPurpose: 'suspension' },
+        status: false,
+      }),
       status: 200,
     },
     { name: 'GET /credentials/{id}/status', scope: 'revoke', method: 'GET', url: () => `/credentials/${credentialId}/status`, status: 200 },
     { name: 'GET /api-keys', scope: 'admin', method: 'GET', url: () => '/api-keys', status: 200 },
-    { name: 'POST /api-keys', scope: 'admin', method: 'POST', url: () => '/api-keys', payload: () => ({ name: 'Reporting job', scopes: ['revoke'] }), status: 201 },
+    {
+      name: 'POST /api-keys',
+      scope: 'admin',
+      method: 'POST',
+      url: () => '/api-keys',
+      payload: () => ({ name: 'Reporting job', scopes: ['revoke'] }),
+      status: 201,
+    },
     { name: 'GET /audit-events', scope: 'admin', method: 'GET', url: () => '/audit-events', status: 200 },
-    { name: 'POST /recipients/erase', scope: 'admin', method: 'POST', url: () => '/recipients/erase', payload: () => ({ identity: 'erase.me@district.example' }), status: 200 },
+    {
+      name: 'POST /recipients/erase',
+      scope: 'admin',
+      method: 'POST',
+      url: () => '/recipients/erase',
+      payload: () => ({ identity: 'erase.me@district.example' }),
+      status: 200,
+    },
   ];
   const scopes: Scope[] = ['issue', 'revoke', 'catalogue', 'admin'];
   const refusals = routes.flatMap((route) => scopes.filter((s) => s !== route.scope).map((keyScope) => ({ ...route, keyScope })));
   let achievementId: string;
 
   const call = (route: RouteCall, key: CreatedKey) =>
-    t.app.inject({ method: route.method, url: route.url(), headers: bearer(key.apiKey), ...(route.payload ? { payload: route.payload() } : {}) });
+    t.app.inject({
+      method: route.method,
+      url: route.url(),
+      headers: bearer(key.apiKey),
+      ...(route.payload ? { payload: route.payload() } : {}),
+    });
 
   beforeAll(async () => {
     t = await createTestApp();
     issuer = await createIssuer(t.app.services);
     achievementId = (await createAchievement(t.app, issuer)).id;
     const issue = async (identity: string) => {
-      const res = await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(achievementId, { recipient: { identity } }) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/credentials',
+        headers: issuer.auth,
+        payload: issueRequest(achievementId, { recipient: { identity } }),
+      });
       expect(res.statusCode, res.body).toBe(201);
       return res.json().id as string;
     };
@@ -147,9 +189,9 @@ describe(`API key scopes (${backendName})`, () => {
       expect(Date.parse(event.at)).not.toBeNaN();
     }
     const summary = (e: { actor: string; scope: string; method: string }) => `${e.actor} ${e.method} ${e.scope}`;
-    expect(events.map((e) => summary({ actor: e.actor, method: String(e.target).split(' ')[0]!, scope: e.detail.missingScope })).sort()).toEqual(
-      denials.map(summary).sort(),
-    );
+    expect(
+      events.map((e) => summary({ actor: e.actor, method: String(e.target).split(' ')[0]!, scope: e.detail.missingScope })).sort(),
+    ).toEqual(denials.map(summary).sort());
     // The target names the route (its pattern), never a credential or a recipient.
     for (const event of events) expect(event.target).toMatch(/^(GET|POST) \/(achievements|credentials|api-keys|audit-events|recipients)/);
   });
@@ -189,8 +231,10 @@ describe(`API keys (${backendName})`, () => {
     return res.json();
   };
   /** Status of an authenticated call that any admin key may make. */
-  const probe = async (key: { apiKey: string }) => (await t.app.inject({ method: 'GET', url: '/audit-events?limit=1', headers: bearer(key.apiKey) })).statusCode;
-  const rotate = (id: string, payload: Json = {}, auth = issuer.auth) => t.app.inject({ method: 'POST', url: `/api-keys/${id}/rotate`, headers: auth, payload });
+  const probe = async (key: { apiKey: string }) =>
+    (await t.app.inject({ method: 'GET', url: '/audit-events?limit=1', headers: bearer(key.apiKey) })).statusCode;
+  const rotate = (id: string, payload: Json = {}, auth = issuer.auth) =>
+    t.app.inject({ method: 'POST', url: `/api-keys/${id}/rotate`, headers: auth, payload });
   const revoke = (id: string, auth = issuer.auth) => t.app.inject({ method: 'DELETE', url: `/api-keys/${id}`, headers: auth });
 
   it('shows the secret only in the 201 response and stores only its SHA-256', async () => {
@@ -255,7 +299,11 @@ describe(`API keys (${backendName})`, () => {
   });
 
   it('refuses an expired key inserted through the service', async () => {
-    const key = await t.app.services.issuers.createApiKey(issuer.issuerId, { name: 'Short-lived', scopes: ['admin'], expiresAt: new Date(now + 1000) });
+    const key = await t.app.services.issuers.createApiKey(issuer.issuerId, {
+      name: 'Short-lived',
+      scopes: ['admin'],
+      expiresAt: new Date(now + 1000),
+    });
     advance(1);
     expect(await probe(key)).toBe(401);
   });
@@ -273,11 +321,20 @@ describe(`API keys (${backendName})`, () => {
     expect(await probe(fresh)).toBe(200);
     const created = await t.app.inject({ method: 'POST', url: '/achievements', headers: bearer(fresh.apiKey), payload: definition() });
     expect(created.statusCode, created.body).toBe(201);
-    const refused = await t.app.inject({ method: 'POST', url: '/credentials', headers: bearer(fresh.apiKey), payload: issueRequest(created.json().id) });
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/credentials',
+      headers: bearer(fresh.apiKey),
+      payload: issueRequest(created.json().id),
+    });
     expect(expectProblem(refused, 403).detail).toContain('lacks the "issue" scope');
 
     const listed = await listKeys();
-    expect(listed.find((k) => k.id === fresh.id)).toMatchObject({ name: 'Portfolio platform', scopes: ['catalogue', 'admin'], revokedAt: null });
+    expect(listed.find((k) => k.id === fresh.id)).toMatchObject({
+      name: 'Portfolio platform',
+      scopes: ['catalogue', 'admin'],
+      revokedAt: null,
+    });
     expect(listed.find((k) => k.id === old.id)?.revokedAt).toBe(new Date(now).toISOString());
     expectProblem(await rotate(old.id), 409);
   });

@@ -43,7 +43,12 @@ describe(`GET /audit-events (${backendName})`, () => {
   afterAll(() => t.close());
 
   const issue = async (identity = 'Teacher.One@District.example'): Promise<Json> => {
-    const res = await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(achievementId, { recipient: { identity, name: 'Jordan Rivera' } }) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/credentials',
+      headers: issuer.auth,
+      payload: issueRequest(achievementId, { recipient: { identity, name: 'Jordan Rivera' } }),
+    });
     expect(res.statusCode, res.body).toBe(201);
     issued++;
     return res.json();
@@ -61,7 +66,15 @@ describe(`GET /audit-events (${backendName})`, () => {
   };
   const expectOneEvent = (events: Json[], action: string, target: string, detail: Json | null) => {
     expect(events).toHaveLength(1);
-    expect(events[0]).toEqual({ id: expect.stringMatching(/^\d+$/), actor, action, target, outcome: 'success', detail, at: expect.any(String) });
+    expect(events[0]).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      actor,
+      action,
+      target,
+      outcome: 'success',
+      detail,
+      at: expect.any(String),
+    });
     expect(Math.abs(Date.parse(events[0]!.at) - Date.now())).toBeLessThan(60_000);
   };
 
@@ -83,17 +96,23 @@ describe(`GET /audit-events (${backendName})`, () => {
     ['suspending', 'suspend', { from: 'active', to: 'suspended' }],
   ])('records %s a credential', async (_name, action, detail) => {
     const credential = await issue();
-    const events = await eventsAddedBy(() => inject('POST', `/credentials/${credential.id.split('/').pop()}/status`, { action, reason: 'Assessor withdrew the approval' }));
+    const events = await eventsAddedBy(() =>
+      inject('POST', `/credentials/${credential.id.split('/').pop()}/status`, { action, reason: 'Assessor withdrew the approval' }),
+    );
     expectOneEvent(events, `credential.${action}`, credential.id, detail);
   });
 
   it('records creating, rotating and revoking an API key', async () => {
     let created: Json = {};
-    const creation = await eventsAddedBy(async () => (created = (await inject('POST', '/api-keys', { name: 'Portfolio platform', scopes: ['issue'] })).json()));
+    const creation = await eventsAddedBy(
+      async () => (created = (await inject('POST', '/api-keys', { name: 'Portfolio platform', scopes: ['issue'] })).json()),
+    );
     expectOneEvent(creation, 'apikey.create', created.id, { scopes: ['issue'] });
 
     let rotated: Json = {};
-    const rotation = await eventsAddedBy(async () => (rotated = (await inject('POST', `/api-keys/${created.id}/rotate`, { graceSeconds: 300 })).json()));
+    const rotation = await eventsAddedBy(
+      async () => (rotated = (await inject('POST', `/api-keys/${created.id}/rotate`, { graceSeconds: 300 })).json()),
+    );
     expectOneEvent(rotation, 'apikey.rotate', created.id, { replacedBy: rotated.id, graceSeconds: 300 });
 
     const revocation = await eventsAddedBy(() => inject('DELETE', `/api-keys/${rotated.id}`));
@@ -105,7 +124,9 @@ describe(`GET /audit-events (${backendName})`, () => {
     const mine = await auditEvents(t, issuer);
     const theirs = await auditEvents(t, other);
     expect(mine.length).toBeGreaterThan(5);
-    expect(theirs.map((e) => [e.actor, e.action, e.target])).toEqual([[`apikey:${keyIdOf(other)}`, 'achievement.create', othersAchievement.url]]);
+    expect(theirs.map((e) => [e.actor, e.action, e.target])).toEqual([
+      [`apikey:${keyIdOf(other)}`, 'achievement.create', othersAchievement.url],
+    ]);
     expect(mine.map((e) => e.target)).not.toContain(othersAchievement.url);
     expect(new Set(mine.map((e) => e.actor)).has(`apikey:${keyIdOf(other)}`)).toBe(false);
     expect(theirs.filter((e) => mine.some((m) => m.id === e.id))).toEqual([]);
@@ -117,7 +138,11 @@ describe(`GET /audit-events (${backendName})`, () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: LightMyRequestResponse = await t.app.inject({ method: 'GET', url: `/audit-events?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`, headers: issuer.auth });
+      const res: LightMyRequestResponse = await t.app.inject({
+        method: 'GET',
+        url: `/audit-events?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`,
+        headers: issuer.auth,
+      });
       expect(res.statusCode, res.body).toBe(200);
       const page: { items: Json[]; nextCursor: string | null } = res.json();
       expect(page.items.length).toBeLessThanOrEqual(2);
@@ -180,7 +205,12 @@ describe(`POST /recipients/erase (${backendName})`, () => {
     achievementId = (await createAchievement(t.app, issuer)).id;
     const othersAchievementId = (await createAchievement(t.app, other)).id;
     const issue = async (by: Issuer, achievement: string, identity: string) => {
-      const res = await t.app.inject({ method: 'POST', url: '/credentials', headers: by.auth, payload: issueRequest(achievement, { recipient: { identity, name: 'Jordan Rivera' } }) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/credentials',
+        headers: by.auth,
+        payload: issueRequest(achievement, { recipient: { identity, name: 'Jordan Rivera' } }),
+      });
       expect(res.statusCode, res.body).toBe(201);
       return res.json();
     };
@@ -197,10 +227,16 @@ describe(`POST /recipients/erase (${backendName})`, () => {
       .select(['recipient_lookup_hash', 'recipient_erased_at', 'signed_json'])
       .where('credential_url', '=', credential.id)
       .executeTakeFirstOrThrow();
-  const verify = (credential: Json) => t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: credential } });
+  const verify = (credential: Json) =>
+    t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: credential } });
 
   it("erases the lookup hash of this issuer's credentials for that email, whatever its case", async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/recipients/erase', headers: issuer.auth, payload: { identity: '  TEACHER.two@District.EXAMPLE' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/recipients/erase',
+      headers: issuer.auth,
+      payload: { identity: '  TEACHER.two@District.EXAMPLE' },
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ erased: 2 });
 
@@ -218,7 +254,12 @@ describe(`POST /recipients/erase (${backendName})`, () => {
   });
 
   it('finds nothing left to erase the second time', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/recipients/erase', headers: issuer.auth, payload: { identity: 'teacher.two@district.example' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/recipients/erase',
+      headers: issuer.auth,
+      payload: { identity: 'teacher.two@district.example' },
+    });
     expect(res.json()).toEqual({ erased: 0 });
   });
 
@@ -238,7 +279,10 @@ describe(`POST /recipients/erase (${backendName})`, () => {
     const res = await verify(credentials.first!);
     expect(res.statusCode).toBe(422);
     expect(res.json().verified).toBe(false);
-    expect(res.json().checks.find((c: Json) => c.check === 'status')).toMatchObject({ outcome: 'fail', message: expect.stringMatching(/^Revoked/) });
+    expect(res.json().checks.find((c: Json) => c.check === 'status')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringMatching(/^Revoked/),
+    });
     expect((await verify(credentials.second!)).statusCode).toBe(200);
   });
 

@@ -4,7 +4,15 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 describe(loadConfig.name, () => {
   it('defaults to port 3000, the embedded database and a localhost public URL', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', databaseUrl: undefined, publicUrl: 'http://localhost:3000', logLevel: 'info', allowPrivateFetch: false, seedDemo: true });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      publicUrl: 'http://localhost:3000',
+      logLevel: 'info',
+      allowPrivateFetch: false,
+      seedDemo: true,
+    });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -21,7 +29,8 @@ describe(loadConfig.name, () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const problems = (error as ConfigError).problems.join('\n');
-      for (const name of ['PORT', 'PUBLIC_URL', 'LOG_LEVEL', 'ALLOW_PRIVATE_FETCH', 'DATABASE_URL', 'MASTER_KEY']) expect(problems).toContain(name);
+      for (const name of ['PORT', 'PUBLIC_URL', 'LOG_LEVEL', 'ALLOW_PRIVATE_FETCH', 'DATABASE_URL', 'MASTER_KEY'])
+        expect(problems).toContain(name);
     }
   });
 

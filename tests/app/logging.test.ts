@@ -19,7 +19,13 @@ describe('request logs', () => {
     const database = await createTestDatabase();
     const box = createSecretBox(Buffer.alloc(32, 3));
     const app = await buildApp({
-      config: { publicUrl: 'http://localhost:3999', allowPrivateFetch: false, fetchTimeoutMs: 1000, fetchMaxBytes: 65_536, bodyLimitBytes: 262_144 },
+      config: {
+        publicUrl: 'http://localhost:3999',
+        allowPrivateFetch: false,
+        fetchTimeoutMs: 1000,
+        fetchMaxBytes: 65_536,
+        bodyLimitBytes: 262_144,
+      },
       db: database.db,
       keyring: createKeyring(box),
       box,

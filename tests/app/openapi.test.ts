@@ -10,7 +10,9 @@ describe('openapi.yaml', () => {
 
   it('names every shared schema as a component and gives every operation an id, summary and error responses', async () => {
     const document = parse(await renderOpenApi());
-    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['IssueRequest', 'AchievementDefinition', 'Problem', 'VerificationResult']));
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining(['IssueRequest', 'AchievementDefinition', 'Problem', 'VerificationResult']),
+    );
     for (const [path, item] of Object.entries<Record<string, any>>(document.paths)) {
       for (const [method, operation] of Object.entries<any>(item)) {
         expect(operation.operationId, `${method} ${path}`).toBeTypeOf('string');

@@ -98,7 +98,11 @@ describe(`security headers and CORS (${backendName})`, () => {
 
   const origin = { origin: 'https://wallet.example.net' };
   const preflight = (url: string, method: string, headers = 'content-type') =>
-    t.app.inject({ method: 'OPTIONS', url, headers: { ...origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+    t.app.inject({
+      method: 'OPTIONS',
+      url,
+      headers: { ...origin, 'access-control-request-method': method, 'access-control-request-headers': headers },
+    });
 
   it('sends nosniff and frame protection on every response, and no HSTS on an http public URL', async () => {
     const responses = await Promise.all([
@@ -117,11 +121,20 @@ describe(`security headers and CORS (${backendName})`, () => {
   });
 
   it.each([
-    ['GET /credentials/{id} (JSON)', () => t.app.inject({ method: 'GET', url: credentialPath, headers: { ...origin, accept: 'application/json' } })],
-    ['GET /status-lists/{id}', () => t.app.inject({ method: 'GET', url: new URL(credential.credentialStatus.statusListCredential).pathname, headers: origin })],
+    [
+      'GET /credentials/{id} (JSON)',
+      () => t.app.inject({ method: 'GET', url: credentialPath, headers: { ...origin, accept: 'application/json' } }),
+    ],
+    [
+      'GET /status-lists/{id}',
+      () => t.app.inject({ method: 'GET', url: new URL(credential.credentialStatus.statusListCredential).pathname, headers: origin }),
+    ],
     ['GET /achievements', () => t.app.inject({ method: 'GET', url: '/achievements', headers: origin })],
     ['GET /issuers/{id}/did.json', () => t.app.inject({ method: 'GET', url: `/issuers/${issuer.issuerId}/did.json`, headers: origin })],
-    ['POST /credentials/verify', () => t.app.inject({ method: 'POST', url: '/credentials/verify', headers: origin, payload: { verifiableCredential: credential } })],
+    [
+      'POST /credentials/verify',
+      () => t.app.inject({ method: 'POST', url: '/credentials/verify', headers: origin, payload: { verifiableCredential: credential } }),
+    ],
   ])('lets any origin read %s', async (_name, request) => {
     const res = await request();
     expect(res.statusCode, res.body).toBe(200);
@@ -141,13 +154,20 @@ describe(`security headers and CORS (${backendName})`, () => {
     ['POST', '/achievements', () => ({})],
     ['GET', '/api-keys', undefined],
     ['POST', '/api-keys', () => ({ name: 'x', scopes: ['admin'] })],
-    ['POST', '/credentials/status', () => ({ credentialId: 'x', credentialStatus: { type: 'BitstringStatusListEntry', statusPurpose: 'revocation' } })],
+    [
+      'POST',
+      '/credentials/status',
+      () => ({ credentialId: 'x', credentialStatus: { type: 'BitstringStatusListEntry', statusPurpose: 'revocation' } }),
+    ],
   ] as const)('sends no CORS headers on %s %s, nor a successful preflight', async (method, url, payload) => {
     const res = await t.app.inject({ method, url, headers: { ...origin, ...issuer.auth }, ...(payload ? { payload: payload() } : {}) });
     expect(res.statusCode).toBeLessThan(500);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     const pre = await preflight(url, method, 'authorization, content-type');
-    expect(pre.headers['access-control-allow-origin'], `OPTIONS ${url}: ${pre.statusCode}, methods ${String(pre.headers['access-control-allow-methods'])}`).toBeUndefined();
+    expect(
+      pre.headers['access-control-allow-origin'],
+      `OPTIONS ${url}: ${pre.statusCode}, methods ${String(pre.headers['access-control-allow-methods'])}`,
+    ).toBeUndefined();
   });
 
   it("sends the verification page with a CSP of default-src 'none'", async () => {
@@ -173,10 +193,13 @@ describe(`JSON depth limit (${backendName})`, () => {
     t.app.inject({ method: 'POST', url: '/credentials/verify', headers: { 'content-type': contentType }, payload });
   const DEPTH_MESSAGE = /nested deeper than 64 levels/;
 
-  it.each(['application/json', 'application/ld+json'])('refuses a %s body nested 65 levels deep (400 naming the limit)', async (contentType) => {
-    const body = expectProblem(await verify(nested(65), contentType), 400);
-    expect(body.detail).toMatch(DEPTH_MESSAGE);
-  });
+  it.each(['application/json', 'application/ld+json'])(
+    'refuses a %s body nested 65 levels deep (400 naming the limit)',
+    async (contentType) => {
+      const body = expectProblem(await verify(nested(65), contentType), 400);
+      expect(body.detail).toMatch(DEPTH_MESSAGE);
+    },
+  );
 
   it('accepts 64 levels as far as depth goes', async () => {
     const res = await verify(nested(64));
@@ -196,7 +219,11 @@ describe(`JSON depth limit (${backendName})`, () => {
 
   it('does not count brackets inside strings, escaped quotes included', async () => {
     const strings = JSON.stringify({
-      verifiableCredential: { name: '[[[['.repeat(50) + ']]]]'.repeat(50), description: `"${'['.repeat(200)}\\`, tags: ['\\"[[[[', '{{{{'.repeat(30)] },
+      verifiableCredential: {
+        name: '[[[['.repeat(50) + ']]]]'.repeat(50),
+        description: `"${'['.repeat(200)}\\`,
+        tags: ['\\"[[[[', '{{{{'.repeat(30)],
+      },
     });
     const res = await verify(strings);
     expect(res.statusCode).toBeLessThan(500);
@@ -259,7 +286,10 @@ describe(openRuntime.name, () => {
     expect(Buffer.from(fs.readFileSync(keyFile, 'utf8').trim(), 'base64')).toHaveLength(32);
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
 
-    const again = await openRuntime(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', MASTER_KEY: fs.readFileSync(keyFile, 'utf8').trim() }), logger);
+    const again = await openRuntime(
+      loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', MASTER_KEY: fs.readFileSync(keyFile, 'utf8').trim() }),
+      logger,
+    );
     await again.database.close();
   });
 

@@ -5,6 +5,7 @@ import { extractCredentials, MAX_CREDENTIALS_PER_FILE, UnreadableFileError } fro
 import { bakePng, PNG_KEYWORDS } from '../../src/artifacts/png.js';
 import { rasterize } from '../../src/artifacts/raster.js';
 import { badgeSvg, bakeSvg } from '../../src/artifacts/svg.js';
+import { insertAfterIhdr, pngChunk, thrown } from '../helpers/png.js';
 
 const credential = (n: number) => ({
   '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
@@ -35,15 +36,6 @@ const clr = (bundled: number) => ({
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
-
 /** The UnreadableFileError `f` throws (fails when it throws anything else, or nothing). */
 function unreadable(f: () => unknown): UnreadableFileError {
   const error = thrown(f);
@@ -53,20 +45,6 @@ function unreadable(f: () => unknown): UnreadableFileError {
   expect(message).not.toMatch(/undefined|\[object|at position|Unexpected token/);
   return error as UnreadableFileError;
 }
-
-function makeChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-const insertAfterIhdr = (png: Buffer, chunk: Buffer): Buffer => {
-  const ihdrEnd = 8 + 12 + png.readUInt32BE(8);
-  return Buffer.concat([png.subarray(0, ihdrEnd), chunk, png.subarray(ihdrEnd)]);
-};
 
 const face = { title: 'Achievement 1', kind: 'Micro-credential', issuer: 'Example School District', date: 'Awarded May 1, 2026' };
 let plainPng: Buffer;
@@ -216,7 +194,7 @@ describe(extractCredentials.name, () => {
     });
 
     it('an Open Badges 2.0 baked PNG', () => {
-      const png = insertAfterIhdr(plainPng, makeChunk('tEXt', Buffer.from('openbadges\0https://example.org/assertions/1', 'latin1')));
+      const png = insertAfterIhdr(plainPng, pngChunk('tEXt', Buffer.from('openbadges\0https://example.org/assertions/1', 'latin1')));
       expect(unreadable(() => extractCredentials(png)).message).toMatch(/Open Badges 2\.0/);
     });
 
@@ -234,13 +212,13 @@ describe(extractCredentials.name, () => {
 
     it('a PNG whose compressed iTXt chunk is not zlib data', () => {
       const data = Buffer.concat([Buffer.from('openbadgecredential\0\x01\x00\0\0', 'latin1'), Buffer.from('definitely not deflate')]);
-      unreadable(() => extractCredentials(insertAfterIhdr(plainPng, makeChunk('iTXt', data))));
+      unreadable(() => extractCredentials(insertAfterIhdr(plainPng, pngChunk('iTXt', data))));
     });
 
     it('a PNG whose compressed iTXt chunk inflates past the limit', () => {
       const bomb = zlib.deflateSync(Buffer.alloc(9 * 1024 * 1024, 0x20));
       const data = Buffer.concat([Buffer.from('openbadgecredential\0\x01\x00\0\0', 'latin1'), bomb]);
-      unreadable(() => extractCredentials(insertAfterIhdr(plainPng, makeChunk('iTXt', data))));
+      unreadable(() => extractCredentials(insertAfterIhdr(plainPng, pngChunk('iTXt', data))));
     });
 
     it('an SVG without a baked credential, and one holding a VC-JWT', () => {

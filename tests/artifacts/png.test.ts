@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bakePng, extractFromPng, ImageFormatError, isPng, PNG_KEYWORDS } from '../../src/artifacts/png.js';
 import { rasterize } from '../../src/artifacts/raster.js';
 import { badgeSvg } from '../../src/artifacts/svg.js';
+import { insertAfterIhdr, pngChunk, thrown } from '../helpers/png.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -29,21 +30,6 @@ function rawChunks(png: Buffer): RawChunk[] {
   return chunks;
 }
 
-function makeChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-/** The PNG with `chunk` inserted right after IHDR. */
-function insertAfterIhdr(png: Buffer, chunk: Buffer): Buffer {
-  const ihdrEnd = 8 + 12 + png.readUInt32BE(8);
-  return Buffer.concat([png.subarray(0, ihdrEnd), chunk, png.subarray(ihdrEnd)]);
-}
-
 function itxtData(keyword: string, flag: number, method: number, language: string, translated: string, body: Buffer): Buffer {
   return Buffer.concat([
     Buffer.from(`${keyword}\0`, 'latin1'),
@@ -52,16 +38,6 @@ function itxtData(keyword: string, flag: number, method: number, language: strin
     Buffer.from(`${translated}\0`, 'utf8'),
     body,
   ]);
-}
-
-/** Runs `f`; returns the error it throws, or undefined. */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
 }
 
 const credentialText = JSON.stringify({
@@ -168,38 +144,38 @@ describe(extractFromPng.name, () => {
 
   it('reads a compressed iTXt chunk (flag 1, zlib)', () => {
     const text = `${credentialText} ${'padding '.repeat(50)}`;
-    const chunk = makeChunk('iTXt', itxtData('openbadgecredential', 1, 0, 'en', 'Credential', zlib.deflateSync(Buffer.from(text, 'utf8'))));
+    const chunk = pngChunk('iTXt', itxtData('openbadgecredential', 1, 0, 'en', 'Credential', zlib.deflateSync(Buffer.from(text, 'utf8'))));
     expect(extractFromPng(insertAfterIhdr(plain, chunk))).toEqual({ keyword: 'openbadgecredential', text });
   });
 
   it('reads a non-empty language tag and translated keyword', () => {
-    const chunk = makeChunk('iTXt', itxtData('openbadgecredential', 0, 0, 'fr-CA', 'Attestation', Buffer.from('{"a":"é"}', 'utf8')));
+    const chunk = pngChunk('iTXt', itxtData('openbadgecredential', 0, 0, 'fr-CA', 'Attestation', Buffer.from('{"a":"é"}', 'utf8')));
     expect(extractFromPng(insertAfterIhdr(plain, chunk))).toEqual({ keyword: 'openbadgecredential', text: '{"a":"é"}' });
   });
 
   it('refuses a compressed chunk that inflates past the size limit (zip bomb) without escaping as an untyped error', () => {
     const bomb = zlib.deflateSync(Buffer.alloc(9 * 1024 * 1024, 0x20));
-    const png = insertAfterIhdr(plain, makeChunk('iTXt', itxtData('openbadgecredential', 1, 0, '', '', bomb)));
+    const png = insertAfterIhdr(plain, pngChunk('iTXt', itxtData('openbadgecredential', 1, 0, '', '', bomb)));
     const error = thrown(() => extractFromPng(png));
     // extract.ts maps both to UnreadableFileError; anything else would escape as a server error.
     expect(error instanceof ImageFormatError || error instanceof RangeError, String(error)).toBe(true);
   });
 
   it('throws ImageFormatError for a compressed chunk whose body is not zlib data', () => {
-    const png = insertAfterIhdr(plain, makeChunk('iTXt', itxtData('openbadgecredential', 1, 0, '', '', Buffer.from('not zlib at all'))));
+    const png = insertAfterIhdr(plain, pngChunk('iTXt', itxtData('openbadgecredential', 1, 0, '', '', Buffer.from('not zlib at all'))));
     expect(() => extractFromPng(png)).toThrow(ImageFormatError);
   });
 
   it('reports an OB 2.0 tEXt chunk keyed openbadges', () => {
     const url = 'https://example.org/assertions/123';
-    const png = insertAfterIhdr(plain, makeChunk('tEXt', Buffer.from(`openbadges\0${url}`, 'latin1')));
+    const png = insertAfterIhdr(plain, pngChunk('tEXt', Buffer.from(`openbadges\0${url}`, 'latin1')));
     expect(extractFromPng(png)).toEqual({ keyword: 'openbadges', text: url });
   });
 
   it('ignores other text chunks', () => {
     const png = insertAfterIhdr(
-      insertAfterIhdr(plain, makeChunk('tEXt', Buffer.from('Comment\0hello', 'latin1'))),
-      makeChunk('iTXt', itxtData('XML:com.adobe.xmp', 0, 0, '', '', Buffer.from('<x/>'))),
+      insertAfterIhdr(plain, pngChunk('tEXt', Buffer.from('Comment\0hello', 'latin1'))),
+      pngChunk('iTXt', itxtData('XML:com.adobe.xmp', 0, 0, '', '', Buffer.from('<x/>'))),
     );
     expect(extractFromPng(png)).toBeUndefined();
   });
@@ -273,7 +249,7 @@ describe(extractFromPng.name, () => {
         fc.boolean(),
         (keyword, flag, method, language, body, terminated) => {
           const data = itxtData(keyword, flag, method, language, '', Buffer.from(body));
-          const chunk = makeChunk('iTXt', terminated ? data : data.subarray(0, keyword.length + 3));
+          const chunk = pngChunk('iTXt', terminated ? data : data.subarray(0, keyword.length + 3));
           const error = thrown(() => extractFromPng(insertAfterIhdr(plain, chunk)));
           if (error !== undefined) expect(error).toBeInstanceOf(ImageFormatError);
         },

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ImageFormatError } from '../../src/artifacts/png.js';
 import { badgeSvg, bakeSvg, CLR_SVG_NAMESPACE, extractFromSvg, OB_SVG_NAMESPACE, wrap, type BadgeFace } from '../../src/artifacts/svg.js';
+import { thrown } from '../helpers/png.js';
 
 const face: BadgeFace = {
   title: 'Formative Assessment: Checking for Understanding',
@@ -37,15 +38,6 @@ function elementChildren(element: Element): Element[] {
     else expect(node.nodeType === node.TEXT_NODE && (node.nodeValue ?? '').trim() === '', 'only whitespace between elements').toBe(true);
   }
   return children;
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
 }
 
 describe(bakeSvg.name, () => {

@@ -20,9 +20,13 @@ describe(hashRecipient.name, () => {
 
   it('round-trips any identifier through identityMatches', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => s.trim() !== ''), fc.constantFrom('emailAddress', 'sourcedId', 'ext:stateId'), (identifier, identityType) => {
-        expect(identityMatches(hashRecipient({ identityType, identifier }), identifier)).toBe(true);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => s.trim() !== ''),
+        fc.constantFrom('emailAddress', 'sourcedId', 'ext:stateId'),
+        (identifier, identityType) => {
+          expect(identityMatches(hashRecipient({ identityType, identifier }), identifier)).toBe(true);
+        },
+      ),
     );
   });
 });

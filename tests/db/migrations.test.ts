@@ -7,7 +7,9 @@ describe.each(backends)('migrations on %s', (backend) => {
   it('creates every table, and a second run applies nothing', async () => {
     const database = await createTestDatabase(backend);
     try {
-      const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(database.db);
+      const tables = await sql<{
+        table_name: string;
+      }>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(database.db);
       expect(tables.rows.map((r) => r.table_name)).toEqual(
         expect.arrayContaining(['achievement_versions', 'achievements', 'api_keys', 'credentials', 'issuer_keys', 'issuers', 'settings']),
       );

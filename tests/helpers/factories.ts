@@ -6,8 +6,13 @@ export const definition = (overrides: Record<string, unknown> = {}) => ({
   name: 'Formative Assessment: Checking for Understanding',
   description: 'The educator uses a range of checks for understanding during instruction and adjusts teaching in response.',
   criteria: {
-    narrative: 'Submit a lesson plan, two samples of student work and a reflection showing how checks for understanding changed instruction.',
-    requiredTasks: ['Plan a lesson with at least three checks for understanding', 'Teach the lesson and collect student responses', 'Reflect on the adjustments made'],
+    narrative:
+      'Submit a lesson plan, two samples of student work and a reflection showing how checks for understanding changed instruction.',
+    requiredTasks: [
+      'Plan a lesson with at least three checks for understanding',
+      'Teach the lesson and collect student responses',
+      'Reflect on the adjustments made',
+    ],
   },
   image: { url: 'https://example.org/badges/formative-assessment.png', caption: 'Formative Assessment badge' },
   alignments: [
@@ -59,7 +64,11 @@ export const issueRequest = (achievementId: string, overrides: Record<string, un
     { criterion: 'lesson-plan', level: 'exemplary' },
     { criterion: 'reflection', level: 'proficient' },
   ],
-  assessor: { name: 'Sam Lee', qualification: 'Certified micro-credential assessor', organization: { name: 'Example Assessors', url: 'https://assessors.example.org' } },
+  assessor: {
+    name: 'Sam Lee',
+    qualification: 'Certified micro-credential assessor',
+    organization: { name: 'Example Assessors', url: 'https://assessors.example.org' },
+  },
   assessedAt: '2026-11-01T15:00:00Z',
   ...overrides,
 });
@@ -71,12 +80,23 @@ export interface Issuer {
   readonly auth: { authorization: string };
 }
 
-export async function createIssuer(services: Services, overrides: { didMethod?: 'web' | 'key'; proofType?: 'eddsa-rdfc-2022' | 'Ed25519Signature2020'; name?: string } = {}): Promise<Issuer> {
-  const { issuer, apiKey } = await services.issuers.createIssuer({ name: overrides.name ?? 'Example School District', url: 'https://district.example.org', ...overrides });
+export async function createIssuer(
+  services: Services,
+  overrides: { didMethod?: 'web' | 'key'; proofType?: 'eddsa-rdfc-2022' | 'Ed25519Signature2020'; name?: string } = {},
+): Promise<Issuer> {
+  const { issuer, apiKey } = await services.issuers.createIssuer({
+    name: overrides.name ?? 'Example School District',
+    url: 'https://district.example.org',
+    ...overrides,
+  });
   return { issuerId: issuer.id, did: issuer.did, apiKey: apiKey.apiKey, auth: { authorization: `Bearer ${apiKey.apiKey}` } };
 }
 
-export async function createAchievement(app: FastifyInstance, issuer: Issuer, overrides: Record<string, unknown> = {}): Promise<{ id: string; url: string }> {
+export async function createAchievement(
+  app: FastifyInstance,
+  issuer: Issuer,
+  overrides: Record<string, unknown> = {},
+): Promise<{ id: string; url: string }> {
   const res = await app.inject({ method: 'POST', url: '/achievements', headers: issuer.auth, payload: definition(overrides) });
   if (res.statusCode !== 201) throw new Error(`createAchievement: ${res.statusCode} ${res.body}`);
   return res.json();

@@ -18,7 +18,12 @@ import { contexts as didContexts } from 'did-context';
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list';
 
 const contexts = new Map<string, unknown>([
-  ...credentialsContexts, ...dataIntegrityContexts, ...ed2020Contexts, ...obContexts, ...multikeyContexts, ...didContexts,
+  ...credentialsContexts,
+  ...dataIntegrityContexts,
+  ...ed2020Contexts,
+  ...obContexts,
+  ...multikeyContexts,
+  ...didContexts,
 ] as Array<[string, unknown]>);
 
 const didKeyDriver = didKey.driver();

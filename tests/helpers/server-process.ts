@@ -81,7 +81,13 @@ export async function stopServer(server: ServerProcess, signal: NodeJS.Signals =
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type Outcome =
-  | { readonly kind: 'response'; readonly status: number; readonly headers: http.IncomingHttpHeaders; readonly body: string; readonly ms: number }
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: http.IncomingHttpHeaders;
+      readonly body: string;
+      readonly ms: number;
+    }
   /** No complete response. `connected`: the TCP connection was established; `flushed`: the whole request was written. */
   | { readonly kind: 'error'; readonly code: string; readonly connected: boolean; readonly flushed: boolean; readonly ms: number };
 
@@ -120,12 +126,16 @@ export function request(
       flushed = true;
       onFlushed?.();
     });
-    req.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', code: error.code ?? error.message, connected, flushed, ms: ms() }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      settle({ kind: 'error', code: error.code ?? error.message, connected, flushed, ms: ms() }),
+    );
     req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
       res.on('end', () => settle({ kind: 'response', status: res.statusCode ?? 0, headers: res.headers, body: text, ms: ms() }));
-      res.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', code: error.code ?? 'RESPONSE_ABORTED', connected, flushed, ms: ms() }));
+      res.on('error', (error: NodeJS.ErrnoException) =>
+        settle({ kind: 'error', code: error.code ?? 'RESPONSE_ABORTED', connected, flushed, ms: ms() }),
+      );
       res.on('aborted', () => settle({ kind: 'error', code: 'RESPONSE_ABORTED', connected, flushed, ms: ms() }));
     });
     req.end(payload);

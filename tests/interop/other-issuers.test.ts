@@ -20,7 +20,8 @@ describe('verifying credentials issued by other implementations', () => {
   });
   afterAll(() => t.close());
 
-  const verify = (verifiableCredential: unknown) => t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
+  const verify = (verifiableCredential: unknown) =>
+    t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
 
   it('accepts a VCDM 2.0 OpenBadgeCredential signed with eddsa-rdfc-2022 by a did:key issuer', async () => {
     const { did, signer } = await otherIssuer();
@@ -46,7 +47,11 @@ describe('verifying credentials issued by other implementations', () => {
     const { did, signer } = await otherIssuer();
     const credential = await vc.issue({
       credential: {
-        '@context': ['https://www.w3.org/2018/credentials/v1', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json', 'https://w3id.org/security/suites/ed25519-2020/v1'],
+        '@context': [
+          'https://www.w3.org/2018/credentials/v1',
+          'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json',
+          'https://w3id.org/security/suites/ed25519-2020/v1',
+        ],
         id: 'urn:uuid:0b9a4f40-2f8a-4c59-9b3f-2f7c8f0d8a21',
         type: ['VerifiableCredential', 'OpenBadgeCredential'],
         name: 'Culturally Responsive Teaching',

@@ -16,7 +16,14 @@ describe('did:web', () => {
   });
 
   it('rejects malformed did:web values', () => {
-    for (const bad of ['did:web:', 'did:key:z6Mk', 'did:web:exa mple.org', 'did:web:example.org:..', 'did:web:example.org::x', 'did:web:user%40host']) {
+    for (const bad of [
+      'did:web:',
+      'did:key:z6Mk',
+      'did:web:exa mple.org',
+      'did:web:example.org:..',
+      'did:web:example.org::x',
+      'did:web:user%40host',
+    ]) {
       expect(() => didWebDocumentUrl(bad), bad).toThrow();
     }
   });
@@ -28,7 +35,11 @@ describe('did:key', () => {
     expect(didKeyFor(key)).toEqual({ did: `did:key:${key}`, verificationMethod: `did:key:${key}#${key}` });
     const doc = resolveDidKey(`did:key:${key}`);
     expect(doc.assertionMethod).toEqual([`did:key:${key}#${key}`]);
-    expect((doc.verificationMethod as Array<Record<string, unknown>>)[0]).toMatchObject({ type: 'Multikey', controller: `did:key:${key}`, publicKeyMultibase: key });
+    expect((doc.verificationMethod as Array<Record<string, unknown>>)[0]).toMatchObject({
+      type: 'Multikey',
+      controller: `did:key:${key}`,
+      publicKeyMultibase: key,
+    });
   });
   it('refuses keys that are not Ed25519', () => {
     expect(() => resolveDidKey('did:key:zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169')).toThrow(/Ed25519/);

@@ -41,6 +41,8 @@ describe(loadMasterKey.name, () => {
 
   it('fails clearly when no key is configured and generating is not allowed', () => {
     expect(() => loadMasterKey({ masterKey: undefined, masterKeyFile: undefined, generateInDir: undefined })).toThrow(/set MASTER_KEY/);
-    expect(() => loadMasterKey({ masterKey: undefined, masterKeyFile: '/nonexistent/key', generateInDir: undefined })).toThrow(/Cannot read MASTER_KEY_FILE/);
+    expect(() => loadMasterKey({ masterKey: undefined, masterKeyFile: '/nonexistent/key', generateInDir: undefined })).toThrow(
+      /Cannot read MASTER_KEY_FILE/,
+    );
   });
 });

@@ -33,11 +33,18 @@ async function serve(handler: (request: http.IncomingMessage, response: http.Ser
   };
 }
 
-const json = (body: unknown, status = 200) => (_request: http.IncomingMessage, response: http.ServerResponse) => {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-};
+const json =
+  (body: unknown, status = 200) =>
+  (_request: http.IncomingMessage, response: http.ServerResponse) => {
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
 
-const options = (overrides: Partial<SafeFetchOptions> = {}): SafeFetchOptions => ({ timeoutMs: 1000, maxBytes: 65_536, allowPrivate: true, ...overrides });
+const options = (overrides: Partial<SafeFetchOptions> = {}): SafeFetchOptions => ({
+  timeoutMs: 1000,
+  maxBytes: 65_536,
+  allowPrivate: true,
+  ...overrides,
+});
 const strict = (overrides: Partial<SafeFetchOptions> = {}) => options({ allowPrivate: false, ...overrides });
 
 describe(fetchJson.name, () => {
@@ -85,7 +92,10 @@ describe(fetchJson.name, () => {
       json({ id: 'did:web:example.org', n: [1, 2] })(request, response);
     });
     await expect(fetchJson(`${server.url}/.well-known/did.json`, options())).resolves.toEqual({ id: 'did:web:example.org', n: [1, 2] });
-    await expect(fetchJson(`${server.url}/x`, options({ accept: 'application/did+json' }))).resolves.toEqual({ id: 'did:web:example.org', n: [1, 2] });
+    await expect(fetchJson(`${server.url}/x`, options({ accept: 'application/did+json' }))).resolves.toEqual({
+      id: 'did:web:example.org',
+      n: [1, 2],
+    });
     expect(server.requests).toEqual(['GET /.well-known/did.json', 'GET /x']);
     expect(accepts).toEqual(['application/json', 'application/did+json']);
   });
@@ -96,18 +106,24 @@ describe(fetchJson.name, () => {
     expect(server.requests).toEqual(['GET /']);
   });
 
-  it.each([['file:///etc/passwd'], ['ftp://127.0.0.1/did.json'], ['data:application/json,{"a":1}'], ['gopher://127.0.0.1:70/'], ['javascript:alert(1)']])(
-    'refuses the non-http(s) URL %s',
-    async (url) => {
-      await expect(fetchJson(url, options())).rejects.toBeInstanceOf(FetchRefusedError);
+  it.each([
+    ['file:///etc/passwd'],
+    ['ftp://127.0.0.1/did.json'],
+    ['data:application/json,{"a":1}'],
+    ['gopher://127.0.0.1:70/'],
+    ['javascript:alert(1)'],
+  ])('refuses the non-http(s) URL %s', async (url) => {
+    await expect(fetchJson(url, options())).rejects.toBeInstanceOf(FetchRefusedError);
+  });
+
+  it.each([['user:pass@'], ['user@'], [':pass@']])(
+    'refuses a URL with credentials (%s), even when private fetches are allowed',
+    async (userinfo) => {
+      const server = await start(json({}));
+      await expect(fetchJson(`http://${userinfo}127.0.0.1:${server.port}/`, options())).rejects.toBeInstanceOf(FetchRefusedError);
+      expect(server.requests).toEqual([]);
     },
   );
-
-  it.each([['user:pass@'], ['user@'], [':pass@']])('refuses a URL with credentials (%s), even when private fetches are allowed', async (userinfo) => {
-    const server = await start(json({}));
-    await expect(fetchJson(`http://${userinfo}127.0.0.1:${server.port}/`, options())).rejects.toBeInstanceOf(FetchRefusedError);
-    expect(server.requests).toEqual([]);
-  });
 
   it('does not follow a redirect: a 302 is an error and its Location is never requested', async () => {
     const server = await start((request, response) => {
@@ -119,7 +135,9 @@ describe(fetchJson.name, () => {
   });
 
   it.each([[404], [500], [204]])('rejects an HTTP %i answer', async (status) => {
-    const server = await start((_request, response) => response.writeHead(status, { 'content-type': 'application/json' }).end(status === 204 ? undefined : '{}'));
+    const server = await start((_request, response) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(status === 204 ? undefined : '{}'),
+    );
     await expect(fetchJson(server.url, options())).rejects.toThrow();
   });
 
@@ -184,20 +202,49 @@ const inSubnet = (base: string, prefix: number) =>
   fc.integer({ min: 0, max: 2 ** (32 - prefix) - 1 }).map((offset) => ipv4(ipv4Number(base) + offset));
 
 const PRIVATE_V4: Array<[string, number]> = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
 
 describe(isPrivateAddress.name, () => {
-  it.each([['8.8.8.8'], ['1.1.1.1'], ['93.184.215.14'], ['2606:4700::1111'], ['2001:4860:4860::8888'], ['::ffff:8.8.8.8']])('is false for the public address %s', (address) => {
-    expect(isPrivateAddress(address)).toBe(false);
-  });
+  it.each([['8.8.8.8'], ['1.1.1.1'], ['93.184.215.14'], ['2606:4700::1111'], ['2001:4860:4860::8888'], ['::ffff:8.8.8.8']])(
+    'is false for the public address %s',
+    (address) => {
+      expect(isPrivateAddress(address)).toBe(false);
+    },
+  );
 
   it.each([
-    ['127.0.0.1'], ['10.1.2.3'], ['172.31.255.255'], ['192.168.0.1'], ['169.254.169.254'], ['100.64.0.1'], ['::1'], ['::'],
-    ['fe80::1'], ['fc00::1'], ['fd12:3456::1'], ['ff02::1'], ['::ffff:127.0.0.1'], ['::ffff:7f00:1'], ['::ffff:10.0.0.1'],
-    ['not-an-address'], [''], ['localhost'],
+    ['127.0.0.1'],
+    ['10.1.2.3'],
+    ['172.31.255.255'],
+    ['192.168.0.1'],
+    ['169.254.169.254'],
+    ['100.64.0.1'],
+    ['::1'],
+    ['::'],
+    ['fe80::1'],
+    ['fc00::1'],
+    ['fd12:3456::1'],
+    ['ff02::1'],
+    ['::ffff:127.0.0.1'],
+    ['::ffff:7f00:1'],
+    ['::ffff:10.0.0.1'],
+    ['not-an-address'],
+    [''],
+    ['localhost'],
   ])('is true for %j', (address) => {
     expect(isPrivateAddress(address)).toBe(true);
   });

@@ -35,7 +35,11 @@ describe(`POST /credentials (${backendName})`, () => {
     expect(credential.type).toEqual(['VerifiableCredential', 'OpenBadgeCredential']);
     expect(credential.issuer).toMatchObject({ id: issuer.did, type: ['Profile'], name: 'Example School District' });
     expect(credential.proof).toHaveLength(1);
-    expect(credential.proof[0]).toMatchObject({ type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod' });
+    expect(credential.proof[0]).toMatchObject({
+      type: 'DataIntegrityProof',
+      cryptosuite: 'eddsa-rdfc-2022',
+      proofPurpose: 'assertionMethod',
+    });
     const subject = credential.credentialSubject;
     expect(subject.achievement).toMatchObject({ type: ['Achievement'], achievementType: 'MicroCredential', version: '1' });
     expect(subject.achievement.alignment[0]).toMatchObject({ targetCode: 'InTASC-6', targetType: 'ceasn:Competency' });
@@ -53,7 +57,11 @@ describe(`POST /credentials (${backendName})`, () => {
     expect(identity).toMatchObject({ type: 'IdentityObject', identityType: 'emailAddress', hashed: true });
     expect(identity.salt).toMatch(/^[0-9a-f]{32}$/);
     const { createHash } = await import('node:crypto');
-    expect(identity.identityHash).toBe(`sha256$${createHash('sha256').update('teacher.one@district.example' + identity.salt).digest('hex')}`);
+    expect(identity.identityHash).toBe(
+      `sha256$${createHash('sha256')
+        .update('teacher.one@district.example' + identity.salt)
+        .digest('hex')}`,
+    );
   });
 
   it('issues credentials that an independent @digitalbazaar/vc verifier accepts (did:web)', async () => {
@@ -83,7 +91,11 @@ describe(`POST /credentials (${backendName})`, () => {
   it('stores exactly the text it returns', async () => {
     const res = await issue(issueRequest(achievementId));
     const id = res.json().id.split('/').pop();
-    const stored = await t.database.db.selectFrom('credentials').select(['signed_json', 'issuer_id', 'achievement_version']).where('id', '=', id).executeTakeFirstOrThrow();
+    const stored = await t.database.db
+      .selectFrom('credentials')
+      .select(['signed_json', 'issuer_id', 'achievement_version'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(stored.signed_json).toBe(res.body);
     expect(stored).toMatchObject({ issuer_id: issuer.issuerId, achievement_version: 1 });
     const read = await t.app.inject({ method: 'GET', url: `/credentials/${id}`, headers: { accept: 'application/json' } });
@@ -135,13 +147,25 @@ describe(`POST /credentials (${backendName})`, () => {
     const res = await t.app.inject({ method: 'POST', url: '/credentials', payload: issueRequest(achievementId) });
     expect(res.statusCode).toBe(401);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const bad = await t.app.inject({ method: 'POST', url: '/credentials', headers: { authorization: 'Bearer mck_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, payload: issueRequest(achievementId) });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/credentials',
+      headers: { authorization: 'Bearer mck_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      payload: issueRequest(achievementId),
+    });
     expect(bad.statusCode).toBe(401);
   });
 
   it('refuses a result below the required rubric level (422) and writes nothing', async () => {
     const before = await countCredentials(t.database.db);
-    const res = await issue(issueRequest(achievementId, { results: [{ criterion: 'lesson-plan', level: 'developing' }, { criterion: 'reflection', level: 'proficient' }] }));
+    const res = await issue(
+      issueRequest(achievementId, {
+        results: [
+          { criterion: 'lesson-plan', level: 'developing' },
+          { criterion: 'reflection', level: 'proficient' },
+        ],
+      }),
+    );
     expect(res.statusCode).toBe(422);
     expect(res.json().errors[0].pointer).toBe('#/results/0/level');
     expect(await countCredentials(t.database.db)).toBe(before);
@@ -151,9 +175,21 @@ describe(`POST /credentials (${backendName})`, () => {
     ['an unknown property', 400, (body: Record<string, unknown>) => ({ ...body, recipent: {} })],
     ['a missing recipient', 400, ({ recipient: _r, ...body }: Record<string, unknown>) => body],
     ['a non-URL evidence link', 400, (body: Record<string, unknown>) => ({ ...body, evidence: [{ url: 'javascript:alert(1)' }] })],
-    ['an unknown rubric criterion', 422, (body: Record<string, unknown>) => ({ ...body, results: [{ criterion: 'nope', level: 'proficient' }] })],
-    ['validUntil before validFrom', 422, (body: Record<string, unknown>) => ({ ...body, validFrom: '2027-01-01T00:00:00Z', validUntil: '2026-01-01T00:00:00Z' })],
-    ['an unknown achievement', 404, (body: Record<string, unknown>) => ({ ...body, achievement: { id: '00000000-0000-0000-0000-000000000000' } })],
+    [
+      'an unknown rubric criterion',
+      422,
+      (body: Record<string, unknown>) => ({ ...body, results: [{ criterion: 'nope', level: 'proficient' }] }),
+    ],
+    [
+      'validUntil before validFrom',
+      422,
+      (body: Record<string, unknown>) => ({ ...body, validFrom: '2027-01-01T00:00:00Z', validUntil: '2026-01-01T00:00:00Z' }),
+    ],
+    [
+      'an unknown achievement',
+      404,
+      (body: Record<string, unknown>) => ({ ...body, achievement: { id: '00000000-0000-0000-0000-000000000000' } }),
+    ],
     ['no evidence where the achievement requires it', 422, (body: Record<string, unknown>) => ({ ...body, evidence: [] })],
   ])('answers %s with a problem+json %i and writes nothing', async (_name, status, mutate) => {
     const before = await countCredentials(t.database.db);
@@ -165,7 +201,12 @@ describe(`POST /credentials (${backendName})`, () => {
   });
 
   it('answers malformed JSON and oversized bodies with 4xx problem+json', async () => {
-    const malformed = await t.app.inject({ method: 'POST', url: '/credentials', headers: { ...issuer.auth, 'content-type': 'application/json' }, payload: '{"achievement":' });
+    const malformed = await t.app.inject({
+      method: 'POST',
+      url: '/credentials',
+      headers: { ...issuer.auth, 'content-type': 'application/json' },
+      payload: '{"achievement":',
+    });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.headers['content-type']).toMatch(/^application\/problem\+json/);
     const huge = await t.app.inject({
@@ -176,7 +217,12 @@ describe(`POST /credentials (${backendName})`, () => {
     });
     expect(huge.statusCode).toBe(413);
     expect(huge.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const text = await t.app.inject({ method: 'POST', url: '/credentials', headers: { ...issuer.auth, 'content-type': 'text/plain' }, payload: 'hello' });
+    const text = await t.app.inject({
+      method: 'POST',
+      url: '/credentials',
+      headers: { ...issuer.auth, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
     expect(text.statusCode).toBe(415);
   });
 });

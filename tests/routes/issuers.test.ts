@@ -37,7 +37,11 @@ describe(`issuer profiles and DID documents (${backendName})`, () => {
     const did = await res.json();
     expect(did.id).toBe(issuer.did);
     expect(did.assertionMethod).toEqual([did.verificationMethod[0].id]);
-    expect(did.verificationMethod[0]).toMatchObject({ type: 'Multikey', controller: issuer.did, publicKeyMultibase: expect.stringMatching(/^z6Mk/) });
+    expect(did.verificationMethod[0]).toMatchObject({
+      type: 'Multikey',
+      controller: issuer.did,
+      publicKeyMultibase: expect.stringMatching(/^z6Mk/),
+    });
   });
 
   it('has no did.json for a did:key issuer and 404s unknown issuers as problem+json', async () => {
@@ -72,7 +76,13 @@ describe(`verifying another deployment's did:web credential (${backendName})`, (
     const database = await createTestDatabase();
     const box = createSecretBox(Buffer.alloc(32, 5));
     const app = await buildApp({
-      config: { publicUrl: 'https://verifier.example.org', allowPrivateFetch, fetchTimeoutMs: 2000, fetchMaxBytes: 65_536, bodyLimitBytes: 262_144 },
+      config: {
+        publicUrl: 'https://verifier.example.org',
+        allowPrivateFetch,
+        fetchTimeoutMs: 2000,
+        fetchMaxBytes: 65_536,
+        bodyLimitBytes: 262_144,
+      },
       db: database.db,
       keyring: createKeyring(box),
       box,
@@ -84,7 +94,9 @@ describe(`verifying another deployment's did:web credential (${backendName})`, (
   it('fetches the DID document over HTTP and verifies (private fetches allowed, as in development)', async () => {
     const verifier = await verifierApp(true);
     try {
-      const body = (await verifier.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: credential } })).json();
+      const body = (
+        await verifier.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: credential } })
+      ).json();
       expect(body.verified, JSON.stringify(body.errors)).toBe(true);
       expect(String(credential.issuer && (credential.issuer as { id: string }).id)).toMatch(/^did:web:127\.0\.0\.1%3A\d+:issuers:/);
     } finally {

@@ -36,7 +36,11 @@ const LIST_SIZE = 131_072;
 async function otherIssuer() {
   const { did, signer } = await createOtherIssuer();
   const sign = (credential: Json) =>
-    vc.issue({ credential, suite: new DataIntegrityProof({ signer, cryptosuite: eddsaRdfc2022 }), documentLoader: independentDocumentLoader });
+    vc.issue({
+      credential,
+      suite: new DataIntegrityProof({ signer, cryptosuite: eddsaRdfc2022 }),
+      documentLoader: independentDocumentLoader,
+    });
   return {
     did,
     /** An OpenBadgeCredential with the given status, VCDM 2.0. */
@@ -118,11 +122,18 @@ describe(`status lists (${backendName})`, () => {
   const statusOf = (credential: Json) => credential.credentialStatus as { statusListCredential: string; statusListIndex: string };
   const uuidOf = (credential: Json) => String(credential.id).split('/').pop()!;
   const changeStatus = async (credential: Json, action: string, reason: string) => {
-    const res = await t.app.inject({ method: 'POST', url: `/credentials/${uuidOf(credential)}/status`, headers: issuer.auth, payload: { action, reason } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/credentials/${uuidOf(credential)}/status`,
+      headers: issuer.auth,
+      payload: { action, reason },
+    });
     expect(res.statusCode, res.body).toBe(200);
   };
-  const getList = (listUrl: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url: new URL(listUrl).pathname, headers });
-  const verify = (verifiableCredential: unknown) => t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
+  const getList = (listUrl: string, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'GET', url: new URL(listUrl).pathname, headers });
+  const verify = (verifiableCredential: unknown) =>
+    t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
   const statusCheck = (res: LightMyRequestResponse): Check | undefined => (res.json().checks as Check[]).find((c) => c.check === 'status');
 
   describe('GET /status-lists/{id}', () => {
@@ -222,7 +233,10 @@ describe(`status lists (${backendName})`, () => {
       host.serve('/lists/tampered', tampered);
       host.serve('/lists/down', { error: 'boom' }, 500);
       host.serve('/lists/html', '<!doctype html><title>Maintenance</title>', 200, 'text/html');
-      host.serve('/lists/not-gzip', await other.statusList(`${host.url}/lists/not-gzip`, 'u' + Buffer.from('definitely not gzip').toString('base64url')));
+      host.serve(
+        '/lists/not-gzip',
+        await other.statusList(`${host.url}/lists/not-gzip`, 'u' + Buffer.from('definitely not gzip').toString('base64url')),
+      );
       host.serve('/lists/short', await other.statusList(`${host.url}/lists/short`, encodeList(8192)));
       host.serve('/lists/suspension', await other.statusList(`${host.url}/lists/suspension`, encodeList(LIST_SIZE), 'suspension'));
       host.serve('/lists/clear', await other.statusList(`${host.url}/lists/clear`, encodeList(LIST_SIZE)));
@@ -301,7 +315,9 @@ describe(`status lists (${backendName})`, () => {
 
     it("reads a 1EdTechRevocationList: a listed credential fails with the issuer's reason, an unlisted one passes", async () => {
       const listed = `urn:uuid:${crypto.randomUUID()}`;
-      host.serve('/revocations', { revokedCredential: [{ id: listed, revocationReason: 'Issued in error' }, { id: 'urn:uuid:someone-else' }] });
+      host.serve('/revocations', {
+        revokedCredential: [{ id: listed, revocationReason: 'Issued in error' }, { id: 'urn:uuid:someone-else' }],
+      });
       const status = { id: `${host.url}/revocations`, type: '1EdTechRevocationList' };
       const contexts = [VC_V2, OB_CONTEXT, OB_EXTENSIONS];
 

@@ -39,12 +39,18 @@ describe(`credential status (${backendName})`, () => {
     issuer = await createIssuer(t.app.services);
     otherIssuer = await createIssuer(t.app.services, { name: 'District B' });
     achievementId = (await createAchievement(t.app, issuer)).id;
-    apiKeyId = (await t.database.db.selectFrom('api_keys').select('id').where('issuer_id', '=', issuer.issuerId).executeTakeFirstOrThrow()).id;
+    apiKeyId = (await t.database.db.selectFrom('api_keys').select('id').where('issuer_id', '=', issuer.issuerId).executeTakeFirstOrThrow())
+      .id;
   });
   afterAll(() => t.close());
 
   const issue = async (overrides: Json = {}): Promise<Json> => {
-    const res = await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(achievementId, overrides) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/credentials',
+      headers: issuer.auth,
+      payload: issueRequest(achievementId, overrides),
+    });
     expect(res.statusCode, res.body).toBe(201);
     return res.json();
   };
@@ -60,10 +66,14 @@ describe(`credential status (${backendName})`, () => {
     t.app.inject({ method: 'GET', url: `/credentials/${uuidOf(credential)}/status`, headers: auth });
   const vcApi = (payload: unknown, auth: Record<string, string> = issuer.auth) =>
     t.app.inject({ method: 'POST', url: '/credentials/status', headers: auth, payload: payload as object });
-  const verify = (verifiableCredential: unknown) => t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
+  const verify = (verifiableCredential: unknown) =>
+    t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
   const checksOf = (res: LightMyRequestResponse): Check[] => res.json().checks;
   const statusCheck = (res: LightMyRequestResponse) => checksOf(res).find((c) => c.check === 'status');
-  const notPassing = (res: LightMyRequestResponse) => checksOf(res).filter((c) => c.outcome !== 'pass').map((c) => c.check);
+  const notPassing = (res: LightMyRequestResponse) =>
+    checksOf(res)
+      .filter((c) => c.outcome !== 'pass')
+      .map((c) => c.check);
   const expectProblem = (res: LightMyRequestResponse, status: number) => {
     expect(res.statusCode, res.body).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -136,7 +146,10 @@ describe(`credential status (${backendName})`, () => {
     it('revokes so that the independent verifier (@digitalbazaar/vc-bitstring-status-list) refuses the credential too', async () => {
       const credential = await issue();
       expect((await changeStatus(credential, 'revoke', 'Issued to the wrong educator')).statusCode).toBe(200);
-      const independent = (await verifyIndependently(credential)) as { verified: boolean; statusResult?: { results?: Array<{ status?: boolean }> } };
+      const independent = (await verifyIndependently(credential)) as {
+        verified: boolean;
+        statusResult?: { results?: Array<{ status?: boolean }> };
+      };
       // The library reads the published list: the credential's bit is set.
       expect(independent.statusResult?.results?.map((r) => r.status)).toEqual([true]);
       expect(independent.verified).toBe(false);
@@ -152,7 +165,11 @@ describe(`credential status (${backendName})`, () => {
       const whileSuspended = await verify(credential);
       expect(whileSuspended.statusCode).toBe(422);
       expect(notPassing(whileSuspended)).toEqual(['status']);
-      expect(statusCheck(whileSuspended)).toEqual({ check: 'status', outcome: 'fail', message: `Suspended on ${day}: Under review after a complaint` });
+      expect(statusCheck(whileSuspended)).toEqual({
+        check: 'status',
+        outcome: 'fail',
+        message: `Suspended on ${day}: Under review after a complaint`,
+      });
       expectProblem(await changeStatus(credential, 'suspend', 'again'), 409);
 
       const reinstated = await changeStatus(credential, 'reinstate', 'Review found no problem');
@@ -166,10 +183,29 @@ describe(`credential status (${backendName})`, () => {
       const res = await history(credential);
       expect(res.statusCode, res.body).toBe(200);
       const body = res.json();
-      expect(body).toMatchObject({ credentialId: credential.id, status: 'active', reason: 'Review found no problem', changedAt: reinstated.json().changedAt });
+      expect(body).toMatchObject({
+        credentialId: credential.id,
+        status: 'active',
+        reason: 'Review found no problem',
+        changedAt: reinstated.json().changedAt,
+      });
       expect(body.history).toEqual([
-        { action: 'suspend', from: 'active', to: 'suspended', reason: 'Under review after a complaint', apiKeyId, at: suspended.json().changedAt },
-        { action: 'reinstate', from: 'suspended', to: 'active', reason: 'Review found no problem', apiKeyId, at: reinstated.json().changedAt },
+        {
+          action: 'suspend',
+          from: 'active',
+          to: 'suspended',
+          reason: 'Under review after a complaint',
+          apiKeyId,
+          at: suspended.json().changedAt,
+        },
+        {
+          action: 'reinstate',
+          from: 'suspended',
+          to: 'active',
+          reason: 'Review found no problem',
+          apiKeyId,
+          at: reinstated.json().changedAt,
+        },
       ]);
     });
 
@@ -188,12 +224,25 @@ describe(`credential status (${backendName})`, () => {
 
     it('shows an untouched credential as active with an empty history', async () => {
       const credential = await issue();
-      expect((await history(credential)).json()).toEqual({ credentialId: credential.id, status: 'active', changedAt: null, reason: null, history: [] });
+      expect((await history(credential)).json()).toEqual({
+        credentialId: credential.id,
+        status: 'active',
+        changedAt: null,
+        reason: null,
+        history: [],
+      });
     });
 
     it('answers 401 without a key, 403 for another issuer and 404 for an unknown credential, as problem+json', async () => {
       const credential = await issue();
-      expectProblem(await t.app.inject({ method: 'POST', url: `/credentials/${uuidOf(credential)}/status`, payload: { action: 'revoke', reason: 'x' } }), 401);
+      expectProblem(
+        await t.app.inject({
+          method: 'POST',
+          url: `/credentials/${uuidOf(credential)}/status`,
+          payload: { action: 'revoke', reason: 'x' },
+        }),
+        401,
+      );
       expectProblem(await t.app.inject({ method: 'GET', url: `/credentials/${uuidOf(credential)}/status` }), 401);
       expectProblem(await changeStatus(credential, 'revoke', 'not mine', otherIssuer.auth), 403);
       expectProblem(await history(credential, otherIssuer.auth), 403);
@@ -229,8 +278,18 @@ describe(`credential status (${backendName})`, () => {
 
     it('answers 404, 401 and 403 as problem+json', async () => {
       const credential = await issue();
-      expectProblem(await vcApi({ credentialId: `${t.baseUrl}/credentials/00000000-0000-4000-8000-000000000000`, credentialStatus: BITSTRING_ENTRY }), 404);
-      expectProblem(await t.app.inject({ method: 'POST', url: '/credentials/status', payload: { credentialId: credential.id, credentialStatus: BITSTRING_ENTRY } }), 401);
+      expectProblem(
+        await vcApi({ credentialId: `${t.baseUrl}/credentials/00000000-0000-4000-8000-000000000000`, credentialStatus: BITSTRING_ENTRY }),
+        404,
+      );
+      expectProblem(
+        await t.app.inject({
+          method: 'POST',
+          url: '/credentials/status',
+          payload: { credentialId: credential.id, credentialStatus: BITSTRING_ENTRY },
+        }),
+        401,
+      );
       expectProblem(await vcApi({ credentialId: credential.id, credentialStatus: BITSTRING_ENTRY }, otherIssuer.auth), 403);
     });
 
@@ -249,7 +308,11 @@ describe(`credential status (${backendName})`, () => {
 
   describe('refused status changes', () => {
     const snapshot = async () => ({
-      credentials: await t.database.db.selectFrom('credentials').select(['id', 'status', 'status_changed_at', 'status_reason']).orderBy('id').execute(),
+      credentials: await t.database.db
+        .selectFrom('credentials')
+        .select(['id', 'status', 'status_changed_at', 'status_reason'])
+        .orderBy('id')
+        .execute(),
       events: await t.database.db.selectFrom('credential_status_events').selectAll().orderBy('id').execute(),
       lists: await t.database.db.selectFrom('status_lists').select(['id', 'version', 'full']).orderBy('id').execute(),
     });
@@ -265,7 +328,11 @@ describe(`credential status (${backendName})`, () => {
     const unknownId = '00000000-0000-4000-8000-000000000000';
     const purpose = (statusPurpose: string) => ({ type: 'BitstringStatusListEntry', statusPurpose });
     it.each<[string, number, () => Promise<LightMyRequestResponse>]>([
-      ['a change without a key', 401, () => t.app.inject({ method: 'POST', url: `/credentials/${uuidOf(active)}/status`, payload: { action: 'revoke', reason: 'x' } })],
+      [
+        'a change without a key',
+        401,
+        () => t.app.inject({ method: 'POST', url: `/credentials/${uuidOf(active)}/status`, payload: { action: 'revoke', reason: 'x' } }),
+      ],
       ["a change with another issuer's key", 403, () => changeStatus(active, 'revoke', 'x', otherIssuer.auth)],
       ['a change of an unknown credential', 404, () => changeStatus(unknownId, 'revoke', 'x')],
       ['reinstating a revoked credential', 409, () => changeStatus(revoked, 'reinstate', 'x')],
@@ -273,12 +340,39 @@ describe(`credential status (${backendName})`, () => {
       ['reinstating an active credential', 409, () => changeStatus(active, 'reinstate', 'x')],
       ['an unknown action', 400, () => changeStatus(active, 'delete', 'x')],
       ['a blank reason', 400, () => changeStatus(active, 'revoke', '   ')],
-      ['a body with an extra property', 400, () => t.app.inject({ method: 'POST', url: `/credentials/${uuidOf(active)}/status`, headers: issuer.auth, payload: { action: 'revoke', reason: 'x', by: 'me' } })],
-      ['a VC-API update without a key', 401, () => t.app.inject({ method: 'POST', url: '/credentials/status', payload: { credentialId: active.id, credentialStatus: BITSTRING_ENTRY } })],
-      ["a VC-API update with another issuer's key", 403, () => vcApi({ credentialId: active.id, credentialStatus: BITSTRING_ENTRY }, otherIssuer.auth)],
+      [
+        'a body with an extra property',
+        400,
+        () =>
+          t.app.inject({
+            method: 'POST',
+            url: `/credentials/${uuidOf(active)}/status`,
+            headers: issuer.auth,
+            payload: { action: 'revoke', reason: 'x', by: 'me' },
+          }),
+      ],
+      [
+        'a VC-API update without a key',
+        401,
+        () =>
+          t.app.inject({
+            method: 'POST',
+            url: '/credentials/status',
+            payload: { credentialId: active.id, credentialStatus: BITSTRING_ENTRY },
+          }),
+      ],
+      [
+        "a VC-API update with another issuer's key",
+        403,
+        () => vcApi({ credentialId: active.id, credentialStatus: BITSTRING_ENTRY }, otherIssuer.auth),
+      ],
       ['a VC-API update of an unknown credential', 404, () => vcApi({ credentialId: unknownId, credentialStatus: BITSTRING_ENTRY })],
       ['a VC-API clearing of revocation', 409, () => vcApi({ credentialId: revoked.id, credentialStatus: BITSTRING_ENTRY, status: false })],
-      ['a VC-API suspension of a revoked credential', 409, () => vcApi({ credentialId: revoked.id, credentialStatus: purpose('suspension') })],
+      [
+        'a VC-API suspension of a revoked credential',
+        409,
+        () => vcApi({ credentialId: revoked.id, credentialStatus: purpose('suspension') }),
+      ],
       ['a VC-API update with another purpose', 400, () => vcApi({ credentialId: active.id, credentialStatus: purpose('refresh') })],
     ])('writes nothing for %s (%i)', async (_name, status, send) => {
       const before = await snapshot();
@@ -287,18 +381,36 @@ describe(`credential status (${backendName})`, () => {
     });
 
     const isValidChange = (body: unknown) =>
-      typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 2 &&
-      ['revoke', 'suspend', 'reinstate'].includes((body as Json).action as string) && typeof (body as Json).reason === 'string' && /\S/.test((body as Json).reason as string);
+      typeof body === 'object' &&
+      body !== null &&
+      !Array.isArray(body) &&
+      Object.keys(body).length === 2 &&
+      ['revoke', 'suspend', 'reinstate'].includes((body as Json).action as string) &&
+      typeof (body as Json).reason === 'string' &&
+      /\S/.test((body as Json).reason as string);
     const changeBody = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }),
-      fc.record({ action: fc.oneof(fc.constantFrom('revoke', 'suspend', 'reinstate', 'REVOKE', ''), fc.jsonValue({ maxDepth: 1 })), reason: fc.jsonValue({ maxDepth: 1 }), extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          action: fc.oneof(fc.constantFrom('revoke', 'suspend', 'reinstate', 'REVOKE', ''), fc.jsonValue({ maxDepth: 1 })),
+          reason: fc.jsonValue({ maxDepth: 1 }),
+          extra: fc.jsonValue({ maxDepth: 1 }),
+        },
+        { requiredKeys: [] },
+      ),
     );
     const vcApiBody = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }),
       fc.record(
         {
           credentialId: fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[0-9a-f-]{36}$/), fc.jsonValue({ maxDepth: 1 })),
-          credentialStatus: fc.oneof(fc.record({ type: fc.constantFrom('BitstringStatusListEntry', 'x'), statusPurpose: fc.constantFrom('revocation', 'suspension', 'message') }), fc.jsonValue({ maxDepth: 2 })),
+          credentialStatus: fc.oneof(
+            fc.record({
+              type: fc.constantFrom('BitstringStatusListEntry', 'x'),
+              statusPurpose: fc.constantFrom('revocation', 'suspension', 'message'),
+            }),
+            fc.jsonValue({ maxDepth: 2 }),
+          ),
           status: fc.jsonValue({ maxDepth: 1 }),
         },
         { requiredKeys: [] },
@@ -308,13 +420,22 @@ describe(`credential status (${backendName})`, () => {
     it('answers any malformed status change with a 4xx problem and writes nothing', async () => {
       const before = await snapshot();
       await fc.assert(
-        fc.asyncProperty(changeBody.filter((b) => !isValidChange(b)), fc.constantFrom('active', 'suspended', 'revoked'), async (payload, which) => {
-          const target = { active, suspended, revoked }[which];
-          const res = await t.app.inject({ method: 'POST', url: `/credentials/${uuidOf(target)}/status`, headers: { ...issuer.auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
-          expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
-          expect(res.statusCode, res.body).toBeLessThan(500);
-          expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-        }),
+        fc.asyncProperty(
+          changeBody.filter((b) => !isValidChange(b)),
+          fc.constantFrom('active', 'suspended', 'revoked'),
+          async (payload, which) => {
+            const target = { active, suspended, revoked }[which];
+            const res = await t.app.inject({
+              method: 'POST',
+              url: `/credentials/${uuidOf(target)}/status`,
+              headers: { ...issuer.auth, 'content-type': 'application/json' },
+              payload: JSON.stringify(payload),
+            });
+            expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
+            expect(res.statusCode, res.body).toBeLessThan(500);
+            expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+          },
+        ),
         { numRuns: 100 },
       );
       expect(await snapshot()).toEqual(before);
@@ -324,7 +445,12 @@ describe(`credential status (${backendName})`, () => {
       const before = await snapshot();
       await fc.assert(
         fc.asyncProperty(vcApiBody, async (payload) => {
-          const res = await t.app.inject({ method: 'POST', url: '/credentials/status', headers: { ...issuer.auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+          const res = await t.app.inject({
+            method: 'POST',
+            url: '/credentials/status',
+            headers: { ...issuer.auth, 'content-type': 'application/json' },
+            payload: JSON.stringify(payload),
+          });
           expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
           expect(res.statusCode, res.body).toBeLessThan(500);
           expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -338,8 +464,16 @@ describe(`credential status (${backendName})`, () => {
       const before = await snapshot();
       const rows = t.database.db.selectFrom('credential_status_events').select('id').where('credential_id', '=', uuidOf(suspended));
       expect((await rows.execute()).length).toBe(1);
-      await expect(t.database.db.updateTable('credential_status_events').set({ reason: 'rewritten' }).where('credential_id', '=', uuidOf(suspended)).execute()).rejects.toThrow(/append-only/);
-      await expect(t.database.db.deleteFrom('credential_status_events').where('credential_id', '=', uuidOf(suspended)).execute()).rejects.toThrow(/append-only/);
+      await expect(
+        t.database.db
+          .updateTable('credential_status_events')
+          .set({ reason: 'rewritten' })
+          .where('credential_id', '=', uuidOf(suspended))
+          .execute(),
+      ).rejects.toThrow(/append-only/);
+      await expect(
+        t.database.db.deleteFrom('credential_status_events').where('credential_id', '=', uuidOf(suspended)).execute(),
+      ).rejects.toThrow(/append-only/);
       await expect(sql`update credential_status_events set to_status = 'active'`.execute(t.database.db)).rejects.toThrow(/append-only/);
       expect(await snapshot()).toEqual(before);
     });
@@ -365,7 +499,8 @@ describe(`credential status (${backendName})`, () => {
       const suspended = await issue();
       await changeStatus(revoked, 'revoke', 'Evidence found to be plagiarised');
       await changeStatus(suspended, 'suspend', 'Under review <b>pending</b> a complaint');
-      const page = (credential: Json) => t.app.inject({ method: 'GET', url: `/credentials/${uuidOf(credential)}`, headers: { accept: 'text/html' } });
+      const page = (credential: Json) =>
+        t.app.inject({ method: 'GET', url: `/credentials/${uuidOf(credential)}`, headers: { accept: 'text/html' } });
 
       const revokedPage = await page(revoked);
       expect(revokedPage.statusCode).toBe(200);
@@ -379,7 +514,15 @@ describe(`credential status (${backendName})`, () => {
 
       const browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       try {
         const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });

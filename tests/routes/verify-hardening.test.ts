@@ -26,7 +26,9 @@ describe(`verifier hardening (${backendName})`, () => {
     t = await createTestApp({ listen: true });
     issuer = await createIssuer(t.app.services);
     achievementId = (await createAchievement(t.app, issuer)).id;
-    credential = (await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(achievementId) })).json();
+    credential = (
+      await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(achievementId) })
+    ).json();
     server = http.createServer((_req, res) => {
       hits++;
       res.writeHead(500).end();
@@ -39,13 +41,20 @@ describe(`verifier hardening (${backendName})`, () => {
     await t.close();
   });
 
-  const verify = (verifiableCredential: unknown) => t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
+  const verify = (verifiableCredential: unknown) =>
+    t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } });
   const check = (body: Json, name: string) => body.checks.find((c: Json) => c.check === name);
 
   it.each([
     ['an inline context at the top', (c: Json) => ({ ...c, '@context': [...c['@context'], { evil: 'https://evil.invalid/#evil' }] })],
-    ['a DID used as a context inside the subject', (c: Json) => ({ ...c, credentialSubject: { ...c.credentialSubject, '@context': 'did:web:evil.invalid' } })],
-    ['a remote context nested in an evidence item', (c: Json) => ({ ...c, evidence: [{ ...c.evidence[0], '@context': 'https://evil.invalid/ctx' }] })],
+    [
+      'a DID used as a context inside the subject',
+      (c: Json) => ({ ...c, credentialSubject: { ...c.credentialSubject, '@context': 'did:web:evil.invalid' } }),
+    ],
+    [
+      'a remote context nested in an evidence item',
+      (c: Json) => ({ ...c, evidence: [{ ...c.evidence[0], '@context': 'https://evil.invalid/ctx' }] }),
+    ],
   ])('refuses %s without processing it', async (_name, mutate) => {
     const res = await verify(mutate(credential));
     expect(res.statusCode).toBe(422);
@@ -56,8 +65,14 @@ describe(`verifier hardening (${backendName})`, () => {
 
   it.each([
     ['a type entry that is an object with toString', (c: Json) => ({ ...c, type: ['VerifiableCredential', { toString: 1 }] })],
-    ['a statusPurpose object', (c: Json) => ({ ...c, credentialStatus: { ...c.credentialStatus, statusPurpose: { toString: 1, valueOf: 1 } } })],
-    ['a statusListIndex object', (c: Json) => ({ ...c, credentialStatus: { ...c.credentialStatus, statusListIndex: { toString: 1, valueOf: 1 } } })],
+    [
+      'a statusPurpose object',
+      (c: Json) => ({ ...c, credentialStatus: { ...c.credentialStatus, statusPurpose: { toString: 1, valueOf: 1 } } }),
+    ],
+    [
+      'a statusListIndex object',
+      (c: Json) => ({ ...c, credentialStatus: { ...c.credentialStatus, statusListIndex: { toString: 1, valueOf: 1 } } }),
+    ],
     ['a statusSize object', (c: Json) => ({ ...c, credentialStatus: { ...c.credentialStatus, statusSize: { valueOf: 1 } } })],
   ])('answers %s with a 422 report, never a 5xx', async (_name, mutate) => {
     const res = await verify(mutate(credential));
@@ -89,9 +104,16 @@ describe(`verifier hardening (${backendName})`, () => {
       const issued = (await plain.app.inject({ method: 'POST', url: '/credentials', headers: own.auth, payload: issueRequest(id) })).json();
       expect(issued.credentialStatus).toBeUndefined();
       const uuid = String(issued.id).split('/').pop();
-      const revoke = await plain.app.inject({ method: 'POST', url: `/credentials/${uuid}/status`, headers: own.auth, payload: { action: 'revoke', reason: 'Issued in error' } });
+      const revoke = await plain.app.inject({
+        method: 'POST',
+        url: `/credentials/${uuid}/status`,
+        headers: own.auth,
+        payload: { action: 'revoke', reason: 'Issued in error' },
+      });
       expect(revoke.statusCode).toBe(200);
-      const body = (await plain.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: issued } })).json();
+      const body = (
+        await plain.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: issued } })
+      ).json();
       expect(body.verified).toBe(false);
       expect(check(body, 'status').message).toMatch(/^Revoked on \d{4}-\d{2}-\d{2}: Issued in error/);
     } finally {

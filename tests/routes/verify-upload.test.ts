@@ -4,7 +4,6 @@
  * proof, other issuers' baked badges verify, and nothing a client can send makes the verifier answer 5xx or write
  * to the database. Also the HTML form at /verify, which works without scripts.
  */
-import zlib from 'node:zlib';
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
@@ -19,6 +18,7 @@ import { backendName } from '../helpers/database.js';
 import { createAchievement, createIssuer, issueRequest, type Issuer } from '../helpers/factories.js';
 import { independentDocumentLoader } from '../helpers/independent-verifier.js';
 import { createOtherIssuer, otherAchievementSubject } from '../helpers/other-issuer.js';
+import { pngChunk } from '../helpers/png.js';
 
 type Json = Record<string, any>;
 type ProofType = 'eddsa-rdfc-2022' | 'Ed25519Signature2020';
@@ -56,16 +56,6 @@ function formOf(...parts: Part[]): FormData {
     form.append(part.field ?? 'file', new Blob([bytes], { type: part.type ?? 'application/octet-stream' }), part.name ?? 'upload.bin');
   }
   return form;
-}
-
-/** A PNG chunk with its length and CRC. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
 }
 
 /** A plain 16×16 PNG made without anything from src/ (pngjs). */

@@ -21,7 +21,14 @@ function tamper(credential: Json, path: Array<string | number>): Json {
   for (const key of path.slice(0, -1)) node = node[key];
   const last = path.at(-1)!;
   const old = node[last];
-  node[last] = typeof old === 'string' ? (old.endsWith('Z') && !isNaN(Date.parse(old)) ? old.replace(/^\d{4}/, '2001') : `${old}x`) : typeof old === 'number' ? old + 1 : !old;
+  node[last] =
+    typeof old === 'string'
+      ? old.endsWith('Z') && !isNaN(Date.parse(old))
+        ? old.replace(/^\d{4}/, '2001')
+        : `${old}x`
+      : typeof old === 'number'
+        ? old + 1
+        : !old;
   return copy;
 }
 
@@ -37,7 +44,12 @@ describe(`POST /credentials/verify (${backendName})`, () => {
     const { id } = await createAchievement(t.app, issuer);
     credential = (await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(id) })).json();
     credential2020 = (
-      await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(id, { proofType: 'Ed25519Signature2020' }) })
+      await t.app.inject({
+        method: 'POST',
+        url: '/credentials',
+        headers: issuer.auth,
+        payload: issueRequest(id, { proofType: 'Ed25519Signature2020' }),
+      })
     ).json();
   });
   afterAll(() => t.close());

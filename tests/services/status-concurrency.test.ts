@@ -25,7 +25,10 @@ describe.each(backends)('status index allocation across two instances (%s)', (ba
   beforeAll(async () => {
     database = await createTestDatabase(backend);
     // PostgreSQL: a second pool, as a second process would have. PGlite: one process, so the handle is shared.
-    second = backend === 'postgres' ? { ...(await connect({ databaseUrl: database.url, dataDir: 'unused', poolSize: 20 })), url: database.url } : database;
+    second =
+      backend === 'postgres'
+        ? { ...(await connect({ databaseUrl: database.url, dataDir: 'unused', poolSize: 20 })), url: database.url }
+        : database;
     a = await createTestApp({ database, statusListCapacity: CAPACITY });
     b = await createTestApp({ database: second, statusListCapacity: CAPACITY });
     issuers = [await createIssuer(a.app.services, { name: 'District A' }), await createIssuer(b.app.services, { name: 'District B' })];
@@ -49,7 +52,12 @@ describe.each(backends)('status index allocation across two instances (%s)', (ba
         if (n >= TOTAL) return;
         const app = (n + c) % 2 === 0 ? a.app : b.app; // both instances, both issuers, interleaved
         const who = n % 4 === 0 ? 1 : 0; // mostly one issuer, so its lists fill; the other keeps issuing alongside
-        const res = await app.inject({ method: 'POST', url: '/credentials', headers: issuers[who]!.auth, payload: issueRequest(achievements[who]!) });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/credentials',
+          headers: issuers[who]!.auth,
+          payload: issueRequest(achievements[who]!),
+        });
         statuses.push(res.statusCode);
         if (res.statusCode === 201) {
           const status = res.json().credentialStatus;
