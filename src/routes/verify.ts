@@ -86,7 +86,12 @@ export default async function verifyRoutes(app: FastifyInstance, { services }: {
 
   // The public page for people: upload a file, read the verdicts.
   app.get('/verify', {
-    schema: { operationId: 'verifyPage', summary: 'The public file verification page (HTML form)', tags: ['verification'], hide: false },
+    schema: {
+      operationId: 'verifyPage',
+      summary: 'The public file verification page (HTML form)',
+      tags: ['verification'],
+      response: { 200: { description: 'The upload form', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
     handler: async (_request, reply) => sendPage(reply, renderUploadPage({ action: '/verify' }), { form: true }),
   });
 
@@ -96,6 +101,16 @@ export default async function verifyRoutes(app: FastifyInstance, { services }: {
       summary: 'The file verification page, after an upload (HTML)',
       tags: ['verification'],
       consumes: ['multipart/form-data'],
+      response: {
+        200: { description: 'The results page', content: { 'text/html': { schema: { type: 'string' } } } },
+        400: { description: 'The page, saying what was wrong with the upload', content: { 'text/html': { schema: { type: 'string' } } } },
+        413: { description: 'The page, saying the file is too large', content: { 'text/html': { schema: { type: 'string' } } } },
+        415: problem,
+        422: {
+          description: 'The page, saying no credential could be read from the file',
+          content: { 'text/html': { schema: { type: 'string' } } },
+        },
+      },
     },
     handler: async (request, reply) => {
       if (!request.isMultipart()) throw new Problem('unsupported-media-type', 'Send the file as multipart/form-data');
