@@ -4,10 +4,12 @@ import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_status_lists.js';
 import * as m0003 from './0003_security.js';
 import * as m0004 from './0004_earner_access.js';
+import * as m0005 from './0005_programmes.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_status_lists': m0002,
   '0003_security': m0003,
   '0004_earner_access': m0004,
+  '0005_programmes': m0005,
 };

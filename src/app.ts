@@ -30,6 +30,7 @@ import credentialStatusRoutes from './routes/status.js';
 import statusListRoutes from './routes/status-lists.js';
 import verifyRoutes from './routes/verify.js';
 import earnerRoutes from './routes/earner.js';
+import programmeRoutes from './routes/programmes.js';
 import multipart from '@fastify/multipart';
 import { sharedSchemas } from './schemas/index.js';
 import { createServices, type Services } from './services/index.js';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(multipart, { limits: { fileSize: config.uploadLimitBytes ?? 5 * 1024 * 1024, files: 1, fields: 4, parts: 5 } });
   await app.register(verifyRoutes, { services });
   await app.register(earnerRoutes, { services });
+  await app.register(programmeRoutes, { services });
   await app.register(credentialStatusRoutes, { prefix: '/credentials', services });
   await app.register(statusListRoutes, { prefix: '/status-lists', services });
   await app.register(apiKeyRoutes, { prefix: '/api-keys', services });

@@ -37,6 +37,8 @@ export interface Config {
   readonly walletLinkTtlDays: number;
   /** Largest file accepted by the verifier's upload (baked PNG/SVG, JSON, wallet file). */
   readonly uploadLimitBytes: number;
+  /** Completion reports hide counts below this. */
+  readonly reportMinimumCellSize: number;
 }
 
 interface VariableSpec {
@@ -198,6 +200,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     claimLinkTtlDays: integer('CLAIM_LINK_TTL_DAYS', 180, 1, 3650),
     walletLinkTtlDays: integer('WALLET_LINK_TTL_DAYS', 7, 1, 90),
     uploadLimitBytes: integer('UPLOAD_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    reportMinimumCellSize: integer('REPORT_MIN_CELL_SIZE', 10, 3, 1000),
   };
   if (config.webConcurrency > 1 && databaseUrl === undefined) {
     problems.push('WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database can be opened by one process only');

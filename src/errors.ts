@@ -23,6 +23,7 @@ export const problemTypes = {
   'credential-revoked': { status: 410, title: 'The issuer revoked this credential' },
   'credential-suspended': { status: 409, title: 'The issuer suspended this credential' },
   'nothing-to-bundle': { status: 409, title: 'There are no current credentials to bundle' },
+  'stack-not-complete': { status: 409, title: "The educator does not meet the stack's rules yet" },
   'unreadable-file': { status: 422, title: 'No credential could be read from the file' },
   'did-authentication-failed': { status: 422, title: 'The DID authentication presentation did not verify' },
   'not-acceptable': { status: 406, title: 'Not acceptable' },

@@ -52,9 +52,23 @@ export function checkDefinition(definition: AchievementDefinition): Array<{ poin
   return problems;
 }
 
-/** The criteria narrative: the definition's text, then its required tasks and evidence, as Markdown. */
-function criteriaNarrative(definition: AchievementDefinition): string {
+/** A stack's components, resolved by the caller: each achievement's URL and name. */
+export type StackComponents = ReadonlyMap<string, { readonly url: string; readonly name: string }>;
+
+/** The criteria narrative: the definition's text, then its required tasks, evidence and stack requirements, as Markdown. */
+function criteriaNarrative(definition: AchievementDefinition, components?: StackComponents): string {
   const parts = [definition.criteria.narrative.trim()];
+  if (definition.stack !== undefined && components !== undefined) {
+    const nameOf = (id: string) => components.get(id)?.name ?? id;
+    const lines = definition.stack.requirements.map((r, i) => {
+      const all = r.minimum === undefined || r.minimum === r.components.length;
+      const list = r.components
+        .map((c) => `${nameOf(c.achievementId)}${c.versions ? ` (version ${c.versions.join(', ')})` : ''}`)
+        .join('; ');
+      return `${i + 1}. ${r.name ? `${r.name}: ` : ''}${all ? 'all of' : `${r.minimum} of`} ${list}`;
+    });
+    parts.push(`**Requirements${definition.stack.ordered ? ', in this order' : ''}**\n\n${lines.join('\n')}`);
+  }
   const tasks = definition.criteria.requiredTasks ?? [];
   if (tasks.length > 0) parts.push('**Required tasks**\n\n' + tasks.map((t, i) => `${i + 1}. ${t}`).join('\n'));
   const evidence = definition.evidenceRequirements ?? [];
@@ -90,8 +104,10 @@ export function buildAchievement(options: {
   url: string;
   versionUrl: string;
   version: number;
+  /** For a stack: its components, which become `related` achievements and the requirements text. */
+  stackComponents?: StackComponents;
 }): JsonObject {
-  const { definition, url, versionUrl, version } = options;
+  const { definition, url, versionUrl, version, stackComponents } = options;
   if (!Number.isInteger(version) || version < 1) throw new TypeError('version must be a positive integer');
   return compact({
     id: url,
@@ -99,7 +115,7 @@ export function buildAchievement(options: {
     achievementType: definition.achievementType ?? 'MicroCredential',
     name: definition.name,
     description: definition.description,
-    criteria: compact({ id: definition.criteria.url, narrative: criteriaNarrative(definition) }),
+    criteria: compact({ id: definition.criteria.url, narrative: criteriaNarrative(definition, stackComponents) }),
     image: definition.image && compact({ id: definition.image.url, type: 'Image', caption: definition.image.caption }),
     alignment: definition.alignments?.map((a) =>
       compact({
@@ -120,6 +136,10 @@ export function buildAchievement(options: {
     humanCode: definition.humanCode,
     inLanguage: definition.inLanguage,
     creditsAvailable: definition.creditsAvailable,
+    related:
+      definition.stack === undefined || stackComponents === undefined
+        ? undefined
+        : [...stackComponents.values()].map((c) => ({ id: c.url, type: ['Related'] })),
     version: String(version),
   });
 }

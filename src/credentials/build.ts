@@ -107,6 +107,15 @@ function organisationProfile(org: NonNullable<NonNullable<IssueRequest['assessor
     : buildProfile(org);
 }
 
+/** The recipient's IdentityObjects: the salted hash of the identifier, and the display name only when given. */
+function identifiersOf(recipient: IssueRequest['recipient']): JsonObject[] {
+  const identityType = recipient.identityType ?? 'emailAddress';
+  const identifier: JsonObject[] = [{ ...hashRecipient({ identityType, identifier: recipient.identity }) }];
+  if (recipient.name !== undefined)
+    identifier.push({ type: 'IdentityObject', identityType: 'name', hashed: false, identityHash: recipient.name });
+  return identifier;
+}
+
 export interface BuildCredentialOptions {
   readonly request: IssueRequest;
   /** The credential's id (its public URL). */
@@ -123,6 +132,11 @@ export interface BuildCredentialOptions {
   readonly credentialStatus?: JsonObject;
   /** Extra contexts the proof suite needs (Ed25519Signature2020). */
   readonly extraContexts?: readonly string[];
+  /**
+   * The recipient as identified elsewhere, instead of hashing `request.recipient` (a stack credential carries the
+   * same salted identifiers as the component credentials it rests on; the plain identifier is not held).
+   */
+  readonly identity?: { readonly identifier: readonly JsonObject[]; readonly id?: string };
 }
 
 /**
@@ -146,11 +160,7 @@ export function buildCredential(options: BuildCredentialOptions): JsonObject {
     throw new CredentialInputError('#/evidence', 'this achievement requires evidence; link at least one item');
   }
 
-  const identityType = request.recipient.identityType ?? 'emailAddress';
-  const identifier: JsonObject[] = [{ ...hashRecipient({ identityType, identifier: request.recipient.identity }) }];
-  if (request.recipient.name !== undefined) {
-    identifier.push({ type: 'IdentityObject', identityType: 'name', hashed: false, identityHash: request.recipient.name });
-  }
+  const identifier: JsonObject[] = options.identity !== undefined ? [...options.identity.identifier] : identifiersOf(request.recipient);
 
   return compact({
     '@context': [VC_V2_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT, ...(options.extraContexts ?? [])],
@@ -162,7 +172,7 @@ export function buildCredential(options: BuildCredentialOptions): JsonObject {
     validUntil: validUntil && toDateTimeStamp(validUntil),
     awardedDate: toDateTimeStamp(awardedDate),
     credentialSubject: compact({
-      id: request.recipient.did,
+      id: options.identity !== undefined ? options.identity.id : request.recipient.did,
       type: ['AchievementSubject'],
       identifier,
       achievement,

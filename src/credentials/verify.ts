@@ -10,7 +10,7 @@ import { DidResolutionError, UnknownContextError } from './document-loader.js';
 import { asArray, isObject, textOf, type Json } from './json.js';
 import { createVerifyingSuites } from './suites.js';
 
-export type CheckName = 'shape' | 'schema' | 'issuer' | 'proof' | 'validity' | 'status';
+export type CheckName = 'shape' | 'schema' | 'issuer' | 'proof' | 'validity' | 'status' | 'endorsement';
 export type Outcome = 'pass' | 'fail' | 'error';
 
 export interface Check {
@@ -243,6 +243,8 @@ export async function verifyCredential(options: {
   now: Date;
   checkStatus: StatusChecker;
   checkSchema?: SchemaChecker;
+  /** Verifies the endorsements embedded in the credential (OB 3.0 §Verification step 6); run only when its proof holds. */
+  checkEndorsements?: (credential: Json) => Promise<StatusOutcome | undefined>;
 }): Promise<VerificationReport> {
   const { credential, documentLoader, now } = options;
   if (!isObject(credential)) {
@@ -273,6 +275,10 @@ export async function verifyCredential(options: {
   } else {
     const status = await options.checkStatus(credential);
     if (status !== undefined) checks.push({ check: 'status', ...status });
+  }
+  if (signed && options.checkEndorsements !== undefined) {
+    const endorsements = await options.checkEndorsements(credential);
+    if (endorsements !== undefined) checks.push({ check: 'endorsement', ...endorsements });
   }
 
   const warnings: string[] = [];

@@ -147,6 +147,57 @@ export interface Database {
   audit_events: AuditEventsTable;
   earner_links: EarnerLinksTable;
   clr_credentials: ClrCredentialsTable;
+  stack_components: StackComponentsTable;
+  stack_awards: StackAwardsTable;
+  recognitions: RecognitionsTable;
+  endorsements: EndorsementsTable;
+}
+
+export interface StackComponentsTable {
+  stack_id: string;
+  component_id: string;
+}
+
+export interface StackAwardsTable {
+  id: string;
+  stack_id: string;
+  /** Null once the earner is erased. */
+  recipient_lookup_hash: string | null;
+  credential_id: string;
+  created_at: Timestamp;
+}
+
+export type RecognitionPurpose =
+  'license-renewal' | 'endorsement' | 'advanced-license' | 'initial-certification' | 'graduate-credit' | 'salary-step' | 'other';
+export type RecognizerType = 'state-agency' | 'district' | 'university' | 'other';
+export type CreditUnit = 'CEU' | 'clock-hours' | 'PD-points' | 'credit-hours' | 'other';
+
+export interface RecognitionsTable {
+  id: string;
+  recognizer_id: string;
+  recognizer_type: RecognizerType;
+  achievement_id: string;
+  purpose: RecognitionPurpose;
+  /** numeric: pg returns it as a string. */
+  amount: ColumnType<string | null, number | null | undefined, number | null>;
+  unit: CreditUnit | null;
+  jurisdiction: string;
+  /** date columns: YYYY-MM-DD. */
+  effective_from: ColumnType<Date | string, string, string>;
+  effective_until: ColumnType<Date | string | null, string | null | undefined, string | null>;
+  note: string | null;
+  created_at: Timestamp;
+  withdrawn_at: Timestamp | null;
+}
+
+export interface EndorsementsTable {
+  id: string;
+  endorser_id: string;
+  subject_kind: 'achievement' | 'issuer';
+  subject_id: string;
+  signed_json: string;
+  created_at: Timestamp;
+  withdrawn_at: Timestamp | null;
 }
 
 export type EarnerLinkKind = 'claim' | 'wallet';
@@ -212,3 +263,5 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export type EarnerLinkRow = Selectable<EarnerLinksTable>;
 export type NewEarnerLinkRow = Insertable<EarnerLinksTable>;
 export type ClrCredentialRow = Selectable<ClrCredentialsTable>;
+export type RecognitionRow = Selectable<RecognitionsTable>;
+export type EndorsementRow = Selectable<EndorsementsTable>;

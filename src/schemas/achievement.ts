@@ -68,6 +68,42 @@ export const RubricCriterionInput = Type.Object(
 );
 export type RubricCriterionInput = Static<typeof RubricCriterionInput>;
 
+export const StackRequirementInput = Type.Object(
+  {
+    name: Type.Optional(Text(300, 'e.g. "Foundations" or "Electives"')),
+    minimum: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'N of these M; default: all of them' })),
+    components: Type.Array(
+      Type.Object(
+        {
+          achievementId: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Any issuer\'s achievement (or another stack)' }),
+          versions: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { minItems: 1, maxItems: 50, uniqueItems: true, description: 'Which versions count; default: every version' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 50 },
+    ),
+  },
+  { $id: 'StackRequirementInput', additionalProperties: false, description: 'One requirement of a stack: all of its components, or a minimum number of them' },
+);
+
+export const StackInput = Type.Object(
+  {
+    requirements: Type.Array(Type.Ref(StackRequirementInput), { minItems: 1, maxItems: 10 }),
+    ordered: Type.Optional(
+      Type.Boolean({ description: 'Requirements are stages: what counts for one must be earned after the one before is complete (default false)' }),
+    ),
+    award: Type.Optional(
+      Type.Union([Type.Literal('automatic'), Type.Literal('on-request')], {
+        description: 'automatic (default): issued when the last component arrives; on-request: POST /stacks/{id}/awards',
+      }),
+    ),
+  },
+  { $id: 'StackInput', additionalProperties: false, description: 'Makes this achievement a stack (pathway) of other achievements' },
+);
+export type StackInput = Static<typeof StackInput>;
+
 export const AchievementDefinition = Type.Object(
   {
     name: Text(300),
@@ -97,6 +133,7 @@ export const AchievementDefinition = Type.Object(
     humanCode: Type.Optional(Text(100)),
     inLanguage: Type.Optional(Type.String({ pattern: '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$' })),
     creditsAvailable: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000 })),
+    stack: Type.Optional(Type.Ref(StackInput)),
   },
   { $id: 'AchievementDefinition', additionalProperties: false, description: 'A micro-credential definition; publishing it freezes this version' },
 );

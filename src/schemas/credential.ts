@@ -19,7 +19,7 @@ export const VerifyRequest = Type.Object(
 
 export const VerificationCheck = Type.Object(
   {
-    check: Type.Union(['shape', 'schema', 'issuer', 'proof', 'validity', 'status'].map((c) => Type.Literal(c))),
+    check: Type.Union(['shape', 'schema', 'issuer', 'proof', 'validity', 'status', 'endorsement'].map((c) => Type.Literal(c))),
     outcome: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('error')], {
       description: 'error: the check could not be made (for example a DID document could not be fetched); never counted as a pass',
     }),

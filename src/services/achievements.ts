@@ -7,9 +7,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/repositories/achievements.js';
 import type { AchievementVersionWithIssuer } from '../db/repositories/achievements.js';
-import { buildAchievement, checkDefinition } from '../credentials/achievement.js';
+import { buildAchievement, checkDefinition, type StackComponents } from '../credentials/achievement.js';
+import { checkStackRules } from '../credentials/stack-rules.js';
 import { Problem } from '../errors.js';
-import type { AchievementDefinition, AchievementResource } from '../schemas/achievement.js';
+import type { AchievementDefinition, AchievementResource, StackInput } from '../schemas/achievement.js';
 import { actorName, type Actor, type AuditService } from './audit.js';
 
 export interface AchievementUrls {
@@ -30,10 +31,54 @@ export function createAchievementService(deps: {
     versionUrl: `${publicUrl}/achievements/${id}/versions/${version}`,
   });
 
-  const build = (id: string, version: number, definition: AchievementDefinition) => {
+  const invalid = (problems: Array<{ pointer: string; detail: string }>) =>
+    new Problem('validation-failed', problems.map((p) => p.detail).join('; '), problems);
+
+  /**
+   * A stack's components must exist (in the versions named) and never lead back to the stack itself.
+   * @returns each component's achievement URL and name, for the published Achievement.
+   */
+  const resolveStack = async (id: string, stack: StackInput): Promise<StackComponents> => {
+    const problems = checkStackRules(stack, id);
+    const components = new Map<string, { url: string; name: string }>();
+    for (const [i, requirement] of stack.requirements.entries()) {
+      for (const [j, component] of requirement.components.entries()) {
+        const row = await repo.findAchievementVersion(db, component.achievementId);
+        const pointer = `#/stack/requirements/${i}/components/${j}`;
+        if (row === undefined) {
+          problems.push({ pointer, detail: `no achievement ${component.achievementId}` });
+          continue;
+        }
+        const missing = (component.versions ?? []).filter((v) => v > row.latest_version);
+        if (missing.length > 0)
+          problems.push({
+            pointer: `${pointer}/versions`,
+            detail: `achievement ${component.achievementId} has no version ${missing.join(', ')}`,
+          });
+        components.set(component.achievementId, {
+          url: urls(component.achievementId, 1).url,
+          name: String((JSON.parse(row.achievement_json) as { name?: unknown }).name),
+        });
+      }
+    }
+    // Walk down the stack graph from the components: reaching this stack again would be a cycle.
+    let frontier = [...components.keys()];
+    for (let depth = 0; depth < 8 && frontier.length > 0; depth++) {
+      const edges = await repo.componentsOf(db, frontier);
+      if (edges.some((e) => e.component_id === id)) {
+        problems.push({ pointer: '#/stack', detail: 'a component of this stack already requires this stack (a cycle)' });
+        break;
+      }
+      frontier = edges.map((e) => e.component_id);
+    }
+    if (problems.length > 0) throw invalid(problems);
+    return components;
+  };
+
+  const build = (id: string, version: number, definition: AchievementDefinition, stackComponents?: StackComponents) => {
     const problems = checkDefinition(definition);
-    if (problems.length > 0) throw new Problem('validation-failed', problems.map((p) => p.detail).join('; '), problems);
-    return JSON.stringify(buildAchievement({ definition, version, ...urls(id, version) }));
+    if (problems.length > 0) throw invalid(problems);
+    return JSON.stringify(buildAchievement({ definition, version, ...urls(id, version), stackComponents }));
   };
 
   const toResource = (row: AchievementVersionWithIssuer): AchievementResource => ({
@@ -46,8 +91,9 @@ export function createAchievementService(deps: {
     achievement: JSON.parse(row.achievement_json) as Record<string, unknown>,
   });
 
-  const find = async (id: string, version?: number): Promise<AchievementVersionWithIssuer> => {
-    const row = await repo.findAchievementVersion(db, id, version);
+  /** `executor`: a transaction in progress (the embedded database serves one connection at a time). */
+  const find = async (id: string, version?: number, executor: Kysely<Database> = db): Promise<AchievementVersionWithIssuer> => {
+    const row = await repo.findAchievementVersion(executor, id, version);
     if (row === undefined) {
       throw new Problem(
         'achievement-not-found',
@@ -62,9 +108,11 @@ export function createAchievementService(deps: {
 
     async create(issuerId: string, definition: AchievementDefinition, actor: Actor): Promise<AchievementResource> {
       const id = crypto.randomUUID();
-      const achievementJson = build(id, 1, definition);
+      const stackComponents = definition.stack === undefined ? undefined : await resolveStack(id, definition.stack);
+      const achievementJson = build(id, 1, definition, stackComponents);
       await db.transaction().execute(async (trx) => {
         await repo.insertAchievement(trx, { id, issuerId, achievementJson, definitionJson: JSON.stringify(definition), at: clock() });
+        await repo.replaceStackComponents(trx, id, [...(stackComponents?.keys() ?? [])]);
         await audit.record(
           { issuerId, actor: actorName(actor), action: 'achievement.create', target: urls(id, 1).url, detail: { version: 1 } },
           trx,
@@ -75,12 +123,14 @@ export function createAchievementService(deps: {
 
     /** Publishes the next version; only the owning issuer may. */
     async publishVersion(issuerId: string, id: string, definition: AchievementDefinition, actor: Actor): Promise<AchievementResource> {
+      const stackComponents = definition.stack === undefined ? undefined : await resolveStack(id, definition.stack);
       const version = await db.transaction().execute(async (trx) => {
         const current = await repo.lockAchievement(trx, id);
         if (current === undefined) throw new Problem('achievement-not-found', `No achievement ${id}`);
         if (current.issuer_id !== issuerId) throw new Problem('forbidden', 'This achievement belongs to another issuer');
         const next = current.latest_version + 1;
-        const achievementJson = build(id, next, definition);
+        const achievementJson = build(id, next, definition, stackComponents);
+        await repo.replaceStackComponents(trx, id, [...(stackComponents?.keys() ?? [])]);
         await repo.insertAchievementVersion(trx, {
           id,
           version: next,

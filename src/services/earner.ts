@@ -190,7 +190,7 @@ export function createEarnerService(deps: {
 
   return {
     /** Made in the issuing transaction, so a credential never exists without its claim link. */
-    newClaimLink: (trx: Transaction<Database>, args: { credentialId: string; issuerId: string; apiKeyId: string; now: Date }) =>
+    newClaimLink: (trx: Transaction<Database>, args: { credentialId: string; issuerId: string; apiKeyId: string | null; now: Date }) =>
       insert(trx, { kind: 'claim', ...args, ttlDays: deps.claimLinkTtlDays, atIssuance: true }),
 
     /** The claim link made at issuance, while it is live (for an idempotent replay). */

@@ -22,6 +22,8 @@ import { createPrivacyService } from './privacy.js';
 import { createEarnerService } from './earner.js';
 import { createDownloadService } from './downloads.js';
 import { CLR_SCHEMA } from '../credentials/clr.js';
+import { createStackService } from './stacks.js';
+import { createProgrammeService, OB_ENDORSEMENT_SCHEMA } from './programmes.js';
 import type { Metrics } from '../metrics.js';
 
 export interface ServiceDeps {
@@ -40,6 +42,8 @@ export interface ServiceDeps {
     /** Lifetimes of claim links (default 180 days) and of wallet links when a request names none (default 7). */
     readonly claimLinkTtlDays?: number;
     readonly walletLinkTtlDays?: number;
+    /** Completion reports hide counts below this (default 10). */
+    readonly reportMinimumCellSize?: number;
   };
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
@@ -87,6 +91,18 @@ export function createServices(deps: ServiceDeps) {
     claimLinkTtlDays: config.claimLinkTtlDays ?? 180,
     walletLinkTtlDays: config.walletLinkTtlDays ?? 7,
   });
+  const programmes = createProgrammeService({
+    db,
+    keyring,
+    issuers,
+    achievements,
+    audit,
+    documentLoader,
+    validateEndorsement: (credential) => schemas.validate(OB_ENDORSEMENT_SCHEMA, credential) ?? [],
+    publicUrl: config.publicUrl,
+    clock,
+    minimumCellSize: config.reportMinimumCellSize ?? 10,
+  });
   const issuance = createIssuanceService({
     db,
     keyring,
@@ -96,12 +112,25 @@ export function createServices(deps: ServiceDeps) {
     status: config.credentialStatus === false ? undefined : status,
     audit,
     earner,
+    endorsements: programmes,
     metrics: deps.metrics,
     documentLoader,
     validate: (credential) => schemas.validate(OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, credential) ?? [],
     publicUrl: config.publicUrl,
     clock,
   });
+  const stacks = createStackService({
+    db,
+    box,
+    keyring,
+    issuers,
+    achievements,
+    issuance: () => issuance,
+    audit,
+    publicUrl: config.publicUrl,
+    clock,
+  });
+  issuance.onIssued((trx, issued) => stacks.onIssued(trx, issued));
   const checkStatus = createStatusChecker({
     fetchDocument: async (url) =>
       status.isLocalList(url)
@@ -129,6 +158,8 @@ export function createServices(deps: ServiceDeps) {
     audit,
     privacy,
     earner,
+    stacks,
+    programmes,
     downloads: createDownloadService({ db }),
     documentLoader,
   };

@@ -11,26 +11,29 @@
  * 4. (issuer, Idempotency-Key) is UNIQUE. A retry with the same key and body returns the stored credential;
  *    another body under the same key is a 409. Two concurrent requests with one key race on the constraint and
  *    the loser returns the winner's credential, so a key never yields two credentials.
+ * 5. The earner's claim link is made in the same transaction, and so is every stack credential the new credential
+ *    completes (services/stacks.ts): a component and the stack it completes commit together or not at all.
  */
 import { isUuid } from './ids.js';
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, IssuerRow } from '../db/database.js';
+import type { AchievementVersionWithIssuer } from '../db/repositories/achievements.js';
 import * as credentials from '../db/repositories/credentials.js';
 import { buildCredential, CredentialInputError } from '../credentials/build.js';
 import type { DocumentLoader } from '../credentials/document-loader.js';
 import { signCredential } from '../credentials/sign.js';
-import { contextsForProof, createSigningSuite } from '../credentials/suites.js';
+import { contextsForProof, createSigningSuite, type SuiteSigner } from '../credentials/suites.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { SecretBox } from '../keys/master-key.js';
 import { Problem } from '../errors.js';
 import type { AchievementDefinition } from '../schemas/achievement.js';
-import type { IssueRequest } from '../schemas/issue-request.js';
+import type { IssueRequest, ProofType } from '../schemas/issue-request.js';
 import type { AchievementService } from './achievements.js';
 import type { ApiKeyIdentity, IssuerService } from './issuers.js';
 import type { StatusService } from './status.js';
 import { apiKeyActor, type AuditService } from './audit.js';
-import { recipientLookupHash as lookupHash } from './privacy.js';
+import { recipientLookupHash } from './privacy.js';
 import type { Metrics } from '../metrics.js';
 import type { EarnerLink, EarnerService } from './earner.js';
 
@@ -43,6 +46,34 @@ export interface IssuedCredential {
   readonly replayed: boolean;
   /** The earner's private claim link, for the platform to deliver (absent on a replay once it expired or was revoked). */
   readonly claimLink: EarnerLink | undefined;
+}
+
+export interface IssueParams {
+  readonly issuer: IssuerRow;
+  readonly version: AchievementVersionWithIssuer;
+  readonly request: IssueRequest;
+  readonly proofType: ProofType;
+  readonly id: string;
+  readonly url: string;
+  readonly now: Date;
+  readonly signer: SuiteSigner;
+  readonly lookupHash: string;
+  /** Null when the service itself issues (a stack credential). */
+  readonly apiKeyId: string | null;
+  readonly idempotencyKey?: string;
+  readonly requestHash: string;
+  /** The recipient's identifiers when not hashed from the request (stack credentials). */
+  readonly identity?: { readonly identifier: readonly Record<string, unknown>[]; readonly id?: string };
+  readonly auditDetail?: Record<string, unknown>;
+  /** How many stack awards led here (a stack may be a component of another). */
+  readonly depth?: number;
+}
+
+export interface IssuanceHooks {
+  onIssued?: (
+    trx: Transaction<Database>,
+    issued: { credentialId: string; achievementId: string; lookupHash: string; depth: number },
+  ) => Promise<void>;
 }
 
 export type CredentialValidator = (credential: Record<string, unknown>) => Array<{ pointer: string; detail: string }>;
@@ -81,13 +112,34 @@ export function createIssuanceService(deps: {
   status: Pick<StatusService, 'allocate'> | undefined;
   audit: Pick<AuditService, 'record'>;
   earner: Pick<EarnerService, 'newClaimLink' | 'claimLinkOf'>;
+  /** Endorsements to embed in new credentials (the achievement's and the issuer's). */
+  endorsements?: {
+    embeddable(trx: Transaction<Database>, issuerId: string, achievementId: string): Promise<{ achievement: unknown[]; issuer: unknown[] }>;
+  };
   metrics?: Pick<Metrics, 'credentialsIssued' | 'signingSeconds'>;
   documentLoader: DocumentLoader;
   validate: CredentialValidator;
   publicUrl: string;
   clock: () => Date;
 }) {
-  const { db, keyring, box, issuers, achievements, status, audit, earner, metrics, documentLoader, validate, publicUrl, clock } = deps;
+  const {
+    db,
+    keyring,
+    box,
+    issuers,
+    achievements,
+    status,
+    audit,
+    earner,
+    endorsements,
+    metrics,
+    documentLoader,
+    validate,
+    publicUrl,
+    clock,
+  } = deps;
+
+  const hooks: IssuanceHooks = {};
 
   const replay = async (
     row: { id: string; credential_url: string; signed_json: string; request_hash: string },
@@ -102,7 +154,86 @@ export function createIssuanceService(deps: {
     return { id: row.id, url: row.credential_url, text: row.signed_json, replayed: true, claimLink: await earner.claimLinkOf(row.id) };
   };
 
+  /**
+   * Steps 1–2 of the invariants for one credential, inside the caller's transaction: allocate its status, build,
+   * validate, sign, insert, audit, make its claim link, then let stacks react (which may issue stack credentials in
+   * the same transaction). @returns the stored text and the claim link.
+   */
+  async function issueWithin(trx: Transaction<Database>, p: IssueParams): Promise<{ text: string; claimLink: EarnerLink }> {
+    const { issuer, version, request, proofType, id, url, now, signer, lookupHash: recipientLookupHash } = p;
+    const definition = JSON.parse(version.definition_json) as AchievementDefinition;
+    const credentialStatus = status === undefined ? undefined : await status.allocate(trx, issuer.id, id);
+    const endorsed = endorsements === undefined ? undefined : await endorsements.embeddable(trx, issuer.id, version.achievement_id);
+    const achievement = JSON.parse(version.achievement_json) as Record<string, unknown>;
+    const profile = issuers.profileOf(issuer);
+    const unsigned = build(() =>
+      buildCredential({
+        request,
+        id: url,
+        issuer: endorsed?.issuer.length ? { ...profile, endorsement: endorsed.issuer } : profile,
+        achievement: endorsed?.achievement.length ? { ...achievement, endorsement: endorsed.achievement } : achievement,
+        achievementVersionUrl: achievements.urls(version.achievement_id, version.version).versionUrl,
+        requiresEvidence: (definition.evidenceRequirements ?? []).length > 0,
+        credentialStatus,
+        now,
+        extraContexts: contextsForProof(proofType),
+        identity: p.identity,
+      }),
+    );
+    const schemaErrors = validate(unsigned);
+    if (schemaErrors.length > 0) {
+      throw new Problem('unprocessable-credential', 'The credential would not conform to the Open Badges 3.0 schema', schemaErrors);
+    }
+    const suite = createSigningSuite({ proofType, signer, date: now });
+    const stopTimer = metrics?.signingSeconds.startTimer({ proof_type: proofType });
+    const signed = await signCredential({ credential: unsigned, suite, documentLoader });
+    stopTimer?.();
+    const text = JSON.stringify(signed);
+    await credentials.insertCredential(trx, {
+      id,
+      credential_url: url,
+      issuer_id: issuer.id,
+      achievement_id: version.achievement_id,
+      achievement_version: version.version,
+      recipient_lookup_hash: recipientLookupHash,
+      api_key_id: p.apiKeyId,
+      idempotency_key: p.idempotencyKey ?? null,
+      request_hash: p.requestHash,
+      proof_type: proofType,
+      signed_json: text,
+      valid_from: String(signed.validFrom),
+      valid_until: typeof signed.validUntil === 'string' ? signed.validUntil : null,
+      created_at: now,
+    });
+    await audit.record(
+      {
+        issuerId: issuer.id,
+        actor: p.apiKeyId === null ? 'system' : apiKeyActor(p.apiKeyId),
+        action: 'credential.issue',
+        target: url,
+        detail: { achievementId: version.achievement_id, achievementVersion: version.version, proofType, ...(p.auditDetail ?? {}) },
+      },
+      trx,
+    );
+    const claimLink = await earner.newClaimLink(trx, { credentialId: id, issuerId: issuer.id, apiKeyId: p.apiKeyId, now });
+    metrics?.credentialsIssued.inc({ proof_type: proofType });
+    await hooks.onIssued?.(trx, {
+      credentialId: id,
+      achievementId: version.achievement_id,
+      lookupHash: recipientLookupHash,
+      depth: p.depth ?? 0,
+    });
+    return { text, claimLink };
+  }
+
   return {
+    issueWithin,
+
+    /** Installs what runs after each credential is inserted, in its transaction (stacks). */
+    onIssued(handler: NonNullable<IssuanceHooks['onIssued']>): void {
+      hooks.onIssued = handler;
+    },
+
     async issue(caller: ApiKeyIdentity, request: IssueRequest, idempotencyKey?: string): Promise<IssuedCredential> {
       // Keyed: the request holds the recipient's identifier, and a plain hash of it could be brute-forced.
       const requestHash = box.mac('request', canonicalJson(request));
@@ -119,73 +250,29 @@ export function createIssuanceService(deps: {
           `Achievement ${request.achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`,
         );
       }
-      const proofType = request.proofType ?? issuer.default_proof_type;
       const id = crypto.randomUUID();
       const url = `${publicUrl}/credentials/${id}`;
-      const now = clock();
+      const signer = await keyring.signerFor(await issuers.signingKey(issuer));
+      const lookupHash = recipientLookupHash(box, request.recipient.identityType ?? 'emailAddress', request.recipient.identity);
 
-      const definition = JSON.parse(version.definition_json) as AchievementDefinition;
-      const key = await issuers.signingKey(issuer);
-      const signer = await keyring.signerFor(key);
-      const identityType = request.recipient.identityType ?? 'emailAddress';
-      const recipientLookupHash = lookupHash(box, identityType, request.recipient.identity);
-
-      let text: string;
-      let claimLink: EarnerLink;
+      let issued: { text: string; claimLink: EarnerLink };
       try {
-        [text, claimLink] = await db.transaction().execute(async (trx) => {
-          const credentialStatus = status === undefined ? undefined : await status.allocate(trx, issuer.id, id);
-          const unsigned = build(() =>
-            buildCredential({
-              request,
-              id: url,
-              issuer: issuers.profileOf(issuer),
-              achievement: JSON.parse(version.achievement_json) as Record<string, unknown>,
-              achievementVersionUrl: achievements.urls(version.achievement_id, version.version).versionUrl,
-              requiresEvidence: (definition.evidenceRequirements ?? []).length > 0,
-              credentialStatus,
-              now,
-              extraContexts: contextsForProof(proofType),
-            }),
-          );
-          const schemaErrors = validate(unsigned);
-          if (schemaErrors.length > 0) {
-            throw new Problem('unprocessable-credential', 'The credential would not conform to the Open Badges 3.0 schema', schemaErrors);
-          }
-          const suite = createSigningSuite({ proofType, signer, date: now });
-          const stopTimer = metrics?.signingSeconds.startTimer({ proof_type: proofType });
-          const signed = await signCredential({ credential: unsigned, suite, documentLoader });
-          stopTimer?.();
-          const signedText = JSON.stringify(signed);
-          await credentials.insertCredential(trx, {
+        issued = await db.transaction().execute((trx) =>
+          issueWithin(trx, {
+            issuer,
+            version,
+            request,
+            proofType: request.proofType ?? issuer.default_proof_type,
             id,
-            credential_url: url,
-            issuer_id: issuer.id,
-            achievement_id: version.achievement_id,
-            achievement_version: version.version,
-            recipient_lookup_hash: recipientLookupHash,
-            api_key_id: caller.apiKeyId,
-            idempotency_key: idempotencyKey ?? null,
-            request_hash: requestHash,
-            proof_type: proofType,
-            signed_json: signedText,
-            valid_from: String(signed.validFrom),
-            valid_until: typeof signed.validUntil === 'string' ? signed.validUntil : null,
-            created_at: now,
-          });
-          await audit.record(
-            {
-              issuerId: issuer.id,
-              actor: apiKeyActor(caller.apiKeyId),
-              action: 'credential.issue',
-              target: url,
-              detail: { achievementId: version.achievement_id, achievementVersion: version.version, proofType },
-            },
-            trx,
-          );
-          const link = await earner.newClaimLink(trx, { credentialId: id, issuerId: issuer.id, apiKeyId: caller.apiKeyId, now });
-          return [signedText, link] as const;
-        });
+            url,
+            now: clock(),
+            signer,
+            lookupHash,
+            apiKeyId: caller.apiKeyId,
+            idempotencyKey,
+            requestHash,
+          }),
+        );
       } catch (error) {
         if (idempotencyKey !== undefined && isUniqueViolation(error)) {
           const winner = await credentials.findByIdempotencyKey(db, caller.issuerId, idempotencyKey);
@@ -193,8 +280,7 @@ export function createIssuanceService(deps: {
         }
         throw error;
       }
-      metrics?.credentialsIssued.inc({ proof_type: proofType });
-      return { id, url, text, replayed: false, claimLink };
+      return { id, url, text: issued.text, replayed: false, claimLink: issued.claimLink };
     },
 
     async get(id: string): Promise<{ id: string; text: string; issuerId: string }> {

@@ -170,8 +170,9 @@ export function createIssuerService(deps: {
       });
     },
 
-    async getIssuer(id: string): Promise<IssuerRow> {
-      const issuer = await issuers.findIssuer(db, id);
+    /** `executor`: a transaction in progress (the embedded database serves one connection at a time). */
+    async getIssuer(id: string, executor: Kysely<Database> = db): Promise<IssuerRow> {
+      const issuer = await issuers.findIssuer(executor, id);
       if (issuer === undefined) throw new Problem('issuer-not-found', `No issuer ${id}`);
       return issuer;
     },
@@ -179,8 +180,8 @@ export function createIssuerService(deps: {
     listIssuers: () => issuers.listIssuers(db),
 
     /** The key that signs new credentials (the newest) and the DID it belongs to. */
-    async signingKey(issuer: IssuerRow): Promise<StoredKey> {
-      const keys = await issuers.listIssuerKeys(db, issuer.id);
+    async signingKey(issuer: IssuerRow, executor: Kysely<Database> = db): Promise<StoredKey> {
+      const keys = await issuers.listIssuerKeys(executor, issuer.id);
       const newest = keys.at(-1);
       if (newest === undefined) throw new Error(`Issuer ${issuer.id} has no signing key`);
       return toStoredKey(newest, issuer.did);

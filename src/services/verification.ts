@@ -39,9 +39,51 @@ export function createVerificationService(deps: {
     return { outcome: 'pass', message: `Conforms to ${checked.map((d) => d.id.split('/').pop()).join(', ')}` };
   };
 
+  /**
+   * Every endorsement embedded in the credential, its issuer or its achievement, verified like a credential (without
+   * following endorsements of endorsements). Fails when one fails: 1EdTech's validator fails the whole badge too.
+   */
+  const checkEndorsements = async (credential: Record<string, unknown>): Promise<{ outcome: Outcome; message: string } | undefined> => {
+    const subject = asArray(credential.credentialSubject)[0] as { achievement?: { endorsement?: unknown } } | undefined;
+    const issuer = credential.issuer as { endorsement?: unknown } | undefined;
+    const embedded = [
+      ...asArray(credential.endorsement),
+      ...asArray(typeof issuer === 'object' && issuer !== null ? issuer.endorsement : undefined),
+      ...asArray(subject?.achievement?.endorsement),
+    ];
+    if (embedded.length === 0) return undefined;
+    if (embedded.length > MAX_ENDORSEMENTS) return { outcome: 'error', message: `Not checked: more than ${MAX_ENDORSEMENTS} endorsements` };
+    const reports: VerificationReport[] = [];
+    for (const endorsement of embedded)
+      reports.push(await verifyCredential({ credential: endorsement, documentLoader, now: clock(), checkStatus, checkSchema }));
+    const outcomes = embedded.map((e, i): Outcome => {
+      const report = reports[i]!;
+      if (!asArray((e as { type?: unknown } | null)?.type).includes('EndorsementCredential')) return 'fail';
+      return report.verified ? 'pass' : report.checks.some((c) => c.outcome === 'fail') ? 'fail' : 'error';
+    });
+    const failed = outcomes.filter((o) => o === 'fail').length;
+    const errored = outcomes.filter((o) => o === 'error').length;
+    if (failed > 0) {
+      const reasons = reports
+        .flatMap((r) => r.errors)
+        .slice(0, 3)
+        .join('; ');
+      return {
+        outcome: 'fail',
+        message: `${failed} of ${embedded.length} embedded endorsements do not verify${reasons ? `: ${reasons}` : ''}`,
+      };
+    }
+    if (errored > 0) return { outcome: 'error', message: `${errored} of ${embedded.length} embedded endorsements could not be checked` };
+    const by = reports.map((r) => r.issuer).filter((i): i is string => i !== null);
+    return {
+      outcome: 'pass',
+      message: `${embedded.length} embedded endorsement${embedded.length === 1 ? '' : 's'} verified (by ${[...new Set(by)].join(', ')})`,
+    };
+  };
+
   const api = {
     async verify(credential: unknown): Promise<VerificationReport> {
-      const report = await verifyCredential({ credential, documentLoader, now: clock(), checkStatus, checkSchema });
+      const report = await verifyCredential({ credential, documentLoader, now: clock(), checkStatus, checkSchema, checkEndorsements });
       metrics?.verifications.inc({
         outcome: report.verified ? 'verified' : report.checks.some((c) => c.outcome === 'fail') ? 'failed' : 'error',
       });
@@ -92,6 +134,9 @@ export function createVerificationService(deps: {
   };
   return api;
 }
+
+/** Each embedded endorsement may cost a DID resolution: more are not checked. */
+const MAX_ENDORSEMENTS = 8;
 
 const textOr = (...values: unknown[]): string | null => values.find((v): v is string => typeof v === 'string' && v !== '') ?? null;
 

@@ -25,6 +25,7 @@ const CHECK_LABELS: Record<string, string> = {
   proof: 'Digital signature',
   validity: 'Validity dates',
   status: 'Revocation status',
+  endorsement: 'Endorsements',
 };
 
 export function verdict(report: Report): { tone: 'ok' | 'bad' | 'unknown'; title: string; detail: string } {

@@ -83,3 +83,27 @@ export async function listLatestAchievements(
   }
   return query.orderBy('a.created_at', 'desc').orderBy('a.id', 'desc').limit(args.limit).execute();
 }
+
+/** Replaces the component list of a stack (its latest version's), or clears it when the achievement is no stack. */
+export async function replaceStackComponents(trx: Transaction<Database>, stackId: string, componentIds: readonly string[]): Promise<void> {
+  await trx.deleteFrom('stack_components').where('stack_id', '=', stackId).execute();
+  if (componentIds.length > 0) {
+    await trx
+      .insertInto('stack_components')
+      .values(componentIds.map((component_id) => ({ stack_id: stackId, component_id })))
+      .execute();
+  }
+}
+
+/** The stacks whose latest version has `componentIds` among their components. */
+export async function stacksContaining(db: Db, componentIds: readonly string[]): Promise<string[]> {
+  if (componentIds.length === 0) return [];
+  const rows = await db.selectFrom('stack_components').select('stack_id').distinct().where('component_id', 'in', componentIds).execute();
+  return rows.map((r) => r.stack_id);
+}
+
+/** The components of stacks, for walking the stack graph. */
+export async function componentsOf(db: Db, stackIds: readonly string[]): Promise<Array<{ stack_id: string; component_id: string }>> {
+  if (stackIds.length === 0) return [];
+  return db.selectFrom('stack_components').selectAll().where('stack_id', 'in', stackIds).execute();
+}

@@ -1,0 +1,59 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../database.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Serialises stack decisions for one stack and earner until the transaction ends: the second of two concurrent
+ * component issuances waits here, then sees the first one's credential (read committed) and the award it made.
+ */
+export async function lockStackForEarner(trx: Transaction<Database>, stackId: string, lookupHash: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`stack:${stackId}:${lookupHash}`}, 0))`.execute(trx);
+}
+
+export async function findAward(db: Db, stackId: string, lookupHash: string) {
+  return db
+    .selectFrom('stack_awards')
+    .innerJoin('credentials', 'credentials.id', 'stack_awards.credential_id')
+    .select([
+      'stack_awards.id',
+      'stack_awards.credential_id',
+      'credentials.credential_url',
+      'credentials.signed_json',
+      'stack_awards.created_at',
+    ])
+    .where('stack_awards.stack_id', '=', stackId)
+    .where('stack_awards.recipient_lookup_hash', '=', lookupHash)
+    .executeTakeFirst();
+}
+
+export async function insertAward(
+  trx: Transaction<Database>,
+  row: { id: string; stackId: string; lookupHash: string; credentialId: string; at: Date },
+) {
+  await trx
+    .insertInto('stack_awards')
+    .values({
+      id: row.id,
+      stack_id: row.stackId,
+      recipient_lookup_hash: row.lookupHash,
+      credential_id: row.credentialId,
+      created_at: row.at,
+    })
+    .execute();
+}
+
+/** The earner's current credentials (active, not expired) of the given achievements, from every issuer. */
+export async function currentCredentialsOf(db: Db, lookupHash: string, achievementIds: readonly string[], now: Date) {
+  if (achievementIds.length === 0) return [];
+  return db
+    .selectFrom('credentials')
+    .select(['id', 'credential_url', 'achievement_id', 'achievement_version', 'signed_json', 'created_at'])
+    .where('recipient_lookup_hash', '=', lookupHash)
+    .where('achievement_id', 'in', achievementIds)
+    .where('status', '=', 'active')
+    .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', now)]))
+    .orderBy('created_at')
+    .limit(2000)
+    .execute();
+}
