@@ -29,6 +29,16 @@ export function buildClr({ id, issuer, credentials, now, extraContexts = [] }: B
   for (const subject of subjects) {
     for (const identifier of asArray(subject.identifier).filter(isObject)) identifiers.set(JSON.stringify(identifier), identifier);
   }
+  // A stack's achievement lists its components as `related`: in the record, the stack is their parent.
+  const achievementsOf = subjects.map((s) => s.achievement).filter(isObject);
+  const bundled = new Set(achievementsOf.map((a) => a.id).filter((id): id is string => typeof id === 'string'));
+  const associations = achievementsOf.flatMap((a) =>
+    asArray(a.related)
+      .filter(isObject)
+      .map((r) => r.id)
+      .filter((id): id is string => typeof id === 'string' && bundled.has(id) && typeof a.id === 'string')
+      .map((targetId) => ({ type: 'Association', associationType: 'isParentOf', sourceId: a.id as string, targetId })),
+  );
   const dids = [...new Set(subjects.map((s) => s.id).filter((v): v is string => typeof v === 'string'))];
   const issuerName = typeof issuer.name === 'string' ? issuer.name : 'the issuer';
   return {
@@ -46,6 +56,7 @@ export function buildClr({ id, issuer, credentials, now, extraContexts = [] }: B
       type: ['ClrSubject'],
       ...(identifiers.size > 0 ? { identifier: [...identifiers.values()] } : {}),
       verifiableCredential: credentials,
+      ...(associations.length > 0 ? { association: associations } : {}),
     },
     credentialSchema: [{ id: CLR_SCHEMA, type: '1EdTechJsonSchemaValidator2019' }],
   };

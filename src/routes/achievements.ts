@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { renderAchievementPage } from '../views/achievement-page.js';
+import { prefersHtml } from './negotiate.js';
+import { sendPage } from './pages.js';
 import { callerOf } from '../plugins/auth.js';
 import { IdParam } from '../schemas/common.js';
 import type { Services } from '../services/index.js';
@@ -75,13 +78,17 @@ export default async function achievementRoutes(app: FastifyInstance, { services
     config: { publicCors: true },
     schema: {
       operationId: 'getAchievement',
-      summary: 'The OB 3.0 Achievement JSON of the latest version (public)',
+      summary: 'The OB 3.0 Achievement of the latest version, with its current endorsements (public); a page for browsers',
       tags: ['catalogue'],
       params: IdParam,
       response: { 200: { content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } }, 404: problem },
     },
-    handler: async (request, reply) =>
-      reply.type('application/json; charset=utf-8').send(await achievementJson((request.params as { id: string }).id)),
+    handler: async (request, reply) => {
+      const { id } = request.params as { id: string };
+      void reply.header('vary', 'Accept').header('link', `</recognitions?achievementId=${id}>; rel="related"; type="application/json"`);
+      if (prefersHtml(request.headers.accept)) return sendPage(reply, renderAchievementPage(await services.pages.achievementPage(id)));
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(await services.pages.achievementJson(id)));
+    },
   });
 
   app.get('/:id/versions/:version', {

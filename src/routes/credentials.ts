@@ -88,6 +88,7 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
         const credential = JSON.parse(stored.text) as Record<string, unknown>;
         const report = await verification.verify(credential);
         const base = request.url.split('?')[0]!;
+        const { recognitions } = await services.programmes.recognitionsOfCredential(id, {});
         return sendPage(
           reply,
           renderVerificationPage({
@@ -96,6 +97,7 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
             downloadUrl: `${base}/download`,
             files: { png: `${base}/badge.png`, svg: `${base}/badge.svg`, pdf: `${base}/certificate.pdf` },
             uploadPageUrl: '/verify',
+            recognitions,
             checkedAt: new Date(),
           }),
         );

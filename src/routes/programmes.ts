@@ -244,7 +244,8 @@ export default async function programmeRoutes(app: FastifyInstance, { services }
     onRequest: app.authorize('catalogue'),
     schema: {
       operationId: 'completionReport',
-      summary: 'Completion data: credentials by achievement or stack, month and status, with small counts suppressed (JSON or CSV)',
+      summary:
+        'Completion data: credentials by achievement or stack, period (month, quarter, year or all) and status, with small counts suppressed (JSON or CSV)',
       description:
         'as=issuer (default): credentials this issuer issued. as=recognizer: credentials, from any issuer, of the achievements this ' +
         'organisation recognises. Aggregates only: counts under REPORT_MIN_CELL_SIZE are null, and one more cell is hidden where a total would reveal one.',
@@ -254,6 +255,11 @@ export default async function programmeRoutes(app: FastifyInstance, { services }
         {
           as: Type.Optional(Type.Union([Type.Literal('issuer'), Type.Literal('recognizer')])),
           format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+          period: Type.Optional(
+            Type.Union([Type.Literal('month'), Type.Literal('quarter'), Type.Literal('year'), Type.Literal('all')], {
+              description: 'Default month',
+            }),
+          ),
           from: Type.Optional(Day),
           to: Type.Optional(Day),
         },
@@ -270,9 +276,16 @@ export default async function programmeRoutes(app: FastifyInstance, { services }
       },
     },
     handler: async (request, reply) => {
-      const q = request.query as { as?: 'issuer' | 'recognizer'; format?: 'json' | 'csv'; from?: string; to?: string };
+      const q = request.query as {
+        as?: 'issuer' | 'recognizer';
+        format?: 'json' | 'csv';
+        period?: 'month' | 'quarter' | 'year' | 'all';
+        from?: string;
+        to?: string;
+      };
       const report = await programmes.completions(callerOf(request), {
         as: q.as ?? 'issuer',
+        period: q.period,
         from: q.from === undefined ? undefined : new Date(`${q.from}T00:00:00Z`),
         to: q.to === undefined ? undefined : new Date(new Date(`${q.to}T00:00:00Z`).getTime() + 86_400_000),
       });

@@ -91,12 +91,13 @@ export const EndorsementRequest = Type.Object(
 export const CompletionReport = Type.Object(
   {
     minimumCellSize: Type.Integer({ description: 'Counts below this are suppressed (null)' }),
+    period: literals(['month', 'quarter', 'year', 'all']),
     rows: Type.Array(
       Type.Object({
         achievementId: Type.String(),
         achievementName: Type.String(),
         kind: literals(['micro-credential', 'stack']),
-        month: Type.String({ description: 'YYYY-MM (UTC) of issuance' }),
+        period: Type.String({ description: 'YYYY-MM, YYYY-Qn, YYYY or "all" (UTC, by date of issuance)' }),
         status: Type.String(),
         count: Type.Union([Type.Integer(), Type.Null()]),
       }),

@@ -26,6 +26,7 @@ import { isUuid } from './ids.js';
 import type { ApiKeyIdentity, IssuerService } from './issuers.js';
 import { recipientLookupHash } from './privacy.js';
 import type { CredentialValidator } from './issuance.js';
+import type { StackProgress } from './stacks.js';
 
 const DAY_MS = 86_400_000;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -57,6 +58,8 @@ export interface OpenedLink {
   /** For the exchange: where the wallet posts, and what it must sign. */
   readonly exchangeUrl: string;
   readonly pageUrl: string;
+  /** The stacks (pathways) the earner's credentials belong to, with progress. */
+  readonly pathways: readonly StackProgress[];
 }
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
@@ -73,6 +76,8 @@ export function createEarnerService(deps: {
   clock: () => Date;
   claimLinkTtlDays: number;
   walletLinkTtlDays: number;
+  /** Progress on the stacks that contain any of these achievements (stacks.ts), for the earner's page. */
+  pathwaysOf?: (lookupHash: string, achievementIds: readonly string[]) => Promise<StackProgress[]>;
 }) {
   const { db, box, keyring, issuers, audit, documentLoader, validateClr, publicUrl, clock } = deps;
   const domain = new URL(publicUrl).host;
@@ -151,7 +156,18 @@ export function createEarnerService(deps: {
     } else {
       rows = link.recipient_lookup_hash === null ? [] : await earner.credentialsOfRecipient(db, link.recipient_lookup_hash);
     }
-    return { link, holdings: rows.map((r) => toHolding(r, now)), exchangeUrl: exchangeUrlOf(token), pageUrl: pageUrlOf(link.kind, token) };
+    const lookupHash = link.recipient_lookup_hash ?? rows[0]?.recipient_lookup_hash ?? null;
+    const pathways =
+      lookupHash === null || deps.pathwaysOf === undefined
+        ? []
+        : await deps.pathwaysOf(lookupHash, [...new Set(rows.map((r) => r.achievement_id))]);
+    return {
+      link,
+      holdings: rows.map((r) => toHolding(r, now)),
+      exchangeUrl: exchangeUrlOf(token),
+      pageUrl: pageUrlOf(link.kind, token),
+      pathways,
+    };
   }
 
   /** A link made on a platform's request, audited in the same transaction (never whom it is for). */

@@ -23,6 +23,7 @@ import { createEarnerService } from './earner.js';
 import { createDownloadService } from './downloads.js';
 import { CLR_SCHEMA } from '../credentials/clr.js';
 import { createStackService } from './stacks.js';
+import { createPageService } from './pages.js';
 import { createProgrammeService, OB_ENDORSEMENT_SCHEMA } from './programmes.js';
 import type { Metrics } from '../metrics.js';
 
@@ -90,6 +91,7 @@ export function createServices(deps: ServiceDeps) {
     clock,
     claimLinkTtlDays: config.claimLinkTtlDays ?? 180,
     walletLinkTtlDays: config.walletLinkTtlDays ?? 7,
+    pathwaysOf: (lookupHash, achievementIds) => stacks.pathwaysOf(lookupHash, achievementIds),
   });
   const programmes = createProgrammeService({
     db,
@@ -160,6 +162,7 @@ export function createServices(deps: ServiceDeps) {
     earner,
     stacks,
     programmes,
+    pages: createPageService({ achievements, issuers, programmes, stacks, verification, clock }),
     downloads: createDownloadService({ db }),
     documentLoader,
   };

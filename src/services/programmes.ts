@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, RecognitionRow, EndorsementRow } from '../db/database.js';
 import * as repo from '../db/repositories/programmes.js';
+import type { ReportPeriod } from '../db/repositories/programmes.js';
 import * as credentials from '../db/repositories/credentials.js';
 import { OB_CONTEXT, OB_EXTENSIONS_CONTEXT, toDateTimeStamp, VC_V2_CONTEXT } from '../credentials/build.js';
 import type { DocumentLoader } from '../credentials/document-loader.js';
@@ -52,7 +53,8 @@ export interface CompletionRow {
   readonly achievementId: string;
   readonly achievementName: string;
   readonly kind: 'micro-credential' | 'stack';
-  readonly month: string;
+  /** YYYY-MM, YYYY-Qn, YYYY or "all" (UTC, by date of issuance). */
+  readonly period: string;
   readonly status: string;
   /** Null: suppressed (fewer than the threshold, or hidden so it cannot be worked out from the total). */
   readonly count: number | null;
@@ -60,6 +62,7 @@ export interface CompletionRow {
 
 export interface CompletionReport {
   readonly minimumCellSize: number;
+  readonly period: ReportPeriod;
   readonly rows: readonly CompletionRow[];
   readonly totals: ReadonlyArray<{
     readonly achievementId: string;
@@ -330,9 +333,13 @@ export function createProgrammeService(deps: {
     },
 
     /** Completion data for an issuer (what it issued) or a recognizer (credentials of what it recognises). */
-    async completions(caller: ApiKeyIdentity, options: { as: 'issuer' | 'recognizer'; from?: Date; to?: Date }): Promise<CompletionReport> {
+    async completions(
+      caller: ApiKeyIdentity,
+      options: { as: 'issuer' | 'recognizer'; from?: Date; to?: Date; period?: ReportPeriod },
+    ): Promise<CompletionReport> {
       const scope = options.as === 'issuer' ? { issuerId: caller.issuerId } : { recognizerId: caller.issuerId };
-      const counts = await repo.completionCounts(db, scope, options);
+      const period = options.period ?? 'month';
+      const counts = await repo.completionCounts(db, scope, { ...options, period });
       const summaries = new Map(
         (await repo.achievementSummaries(db, [...new Set(counts.map((c) => c.achievement_id))])).map((s) => [
           s.id,
@@ -344,17 +351,18 @@ export function createProgrammeService(deps: {
       );
       const k = deps.minimumCellSize;
       const { cells, totals } = suppressSmallCounts(
-        counts.map((c) => ({ group: c.achievement_id, month: c.month, status: c.status, count: Number(c.count) })),
+        counts.map((c) => ({ group: c.achievement_id, period: c.period, status: c.status, count: Number(c.count) })),
         k,
       );
       const meta = (id: string) => summaries.get(id) ?? { name: id, kind: 'micro-credential' as const };
       return {
         minimumCellSize: k,
+        period,
         rows: cells.map((c) => ({
           achievementId: c.group,
           achievementName: meta(c.group).name,
           kind: meta(c.group).kind,
-          month: c.month,
+          period: c.period,
           status: c.status,
           count: c.shown ? c.count : null,
         })),
@@ -370,10 +378,10 @@ export type ProgrammeService = ReturnType<typeof createProgrammeService>;
 export function completionsCsv(report: CompletionReport): string {
   const quote = (v: string) =>
     /[",\r\n]/.test(v) || /^[=+\-@]/.test(v) ? `"${(/^[=+\-@]/.test(v) ? `'${v}` : v).replace(/"/g, '""')}"` : v;
-  const lines = ['achievement_id,achievement_name,kind,month,status,count,suppressed'];
+  const lines = ['achievement_id,achievement_name,kind,period,status,count,suppressed'];
   for (const r of report.rows) {
     lines.push(
-      [r.achievementId, r.achievementName, r.kind, r.month, r.status, r.count === null ? '' : String(r.count), String(r.count === null)]
+      [r.achievementId, r.achievementName, r.kind, r.period, r.status, r.count === null ? '' : String(r.count), String(r.count === null)]
         .map(quote)
         .join(','),
     );

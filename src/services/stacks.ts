@@ -233,6 +233,9 @@ export function createStackService(deps: {
       return progressFor(stackId, definition.name, rules, lookupHash);
     },
 
+    /** The stacks an achievement is a component of. */
+    partOf: (achievementId: string) => stacksContaining(db, [achievementId]),
+
     /** The pathways an earner is on (stacks with at least one of their credentials), for the earner's page. */
     async pathwaysOf(lookupHash: string, achievementIds: readonly string[]): Promise<StackProgress[]> {
       const stacks = await stacksContaining(db, achievementIds);

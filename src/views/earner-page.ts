@@ -28,6 +28,19 @@ export interface EarnerPageModel {
   /** Null when no credential is current. */
   readonly walletFileUrl: string | null;
   readonly clrs: ReadonlyArray<{ readonly issuerName: string; readonly url: string; readonly count: number }>;
+  readonly pathways?: ReadonlyArray<{
+    readonly name: string;
+    readonly url: string;
+    readonly satisfied: boolean;
+    readonly awarded: { readonly credentialUrl: string } | null;
+    readonly award: string;
+    readonly requirements: ReadonlyArray<{
+      readonly name: string | null;
+      readonly needed: number;
+      readonly earned: number;
+      readonly complete: boolean;
+    }>;
+  }>;
   readonly pickup: { readonly lcwUrl: string; readonly exchangeUrl: string; readonly interactionUrl: string } | null;
 }
 
@@ -98,6 +111,20 @@ export function renderEarnerPage(model: EarnerPageModel): string {
   </ul>
 </section>`;
 
+  const pathways = (model.pathways ?? [])
+    .map((p) => {
+      const state = p.awarded
+        ? `<span class="state ok">Completed</span> <a href="${escapeHtml(p.awarded.credentialUrl)}">view the stack credential</a>`
+        : p.satisfied
+          ? `<span class="state ok">Complete</span> ${p.award === 'on-request' ? 'the issuer awards it on request' : ''}`
+          : `<span class="state warn">In progress</span>`;
+      const steps = p.requirements
+        .map((r) => `<li>${escapeHtml(r.name ?? 'Requirement')}: ${r.earned} of ${r.needed}${r.complete ? ' ✓' : ''}</li>`)
+        .join('');
+      return `<li class="pathway"><p><a href="${escapeHtml(p.url)}"><strong>${escapeHtml(p.name)}</strong></a> ${state}</p><ul>${steps}</ul></li>`;
+    })
+    .join('');
+
   const body = `<header class="intro">
   <p class="kind">Private link · expires ${formatDate(model.expiresAt)}</p>
   <h1>${escapeHtml(title)}</h1>
@@ -109,6 +136,7 @@ ${wallet}
   <h2>${kind === 'claim' ? 'Credential' : 'Credentials'}</h2>
   ${holdings.length === 0 ? '<p>No credentials are held for you here yet.</p>' : `<ul class="holdings">${holdings.map(holdingCard).join('')}</ul>`}
 </section>
+${pathways ? `<section class="card"><h2>Pathways</h2><p class="muted">Stacks your micro-credentials count toward.</p><ul class="pathways">${pathways}</ul></section>` : ''}
 ${bundles}`;
   return layout({ title, body, extraStyles: EARNER_STYLES });
 }
@@ -127,6 +155,7 @@ export const EARNER_STYLES = `
 .files a{margin-right:14px;white-space:nowrap}
 .state{display:inline-block;font-size:.75rem;font-weight:700;border-radius:999px;padding:1px 9px;vertical-align:middle;margin-left:6px}
 .state.ok{background:var(--ok-bg);color:var(--ok)}.state.bad{background:var(--bad-bg);color:var(--bad)}.state.warn{background:var(--unk-bg);color:var(--unk)}
+.pathways{list-style:none;padding:0}.pathway p{margin:6px 0 2px}.pathway ul{margin:0 0 10px;padding-left:20px}
 .bundle-list{padding-left:20px}.bundle-list li{margin-bottom:8px}
 @media (max-width:600px){.pickup-row{flex-direction:column}}
 `;

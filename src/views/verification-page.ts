@@ -5,6 +5,7 @@
  */
 import { escapeHtml, formatDate, link, renderMarkdown, safeHref } from './html.js';
 import { STYLES } from './layout.js';
+import { recognitionsTable, type RecognitionView } from './achievement-page.js';
 
 type Json = Record<string, unknown>;
 /** The verification report (schemas/credential.ts VerificationResult), read-only. */
@@ -109,6 +110,8 @@ export interface VerificationPageModel {
   readonly files?: { readonly png: string; readonly svg: string; readonly pdf: string };
   /** The page where a file can be uploaded for verification. */
   readonly uploadPageUrl?: string;
+  /** What the credential counts for today (recognitions of its achievement). */
+  readonly recognitions?: readonly RecognitionView[];
 }
 
 export function renderVerificationPage({
@@ -118,6 +121,7 @@ export function renderVerificationPage({
   checkedAt,
   files,
   uploadPageUrl,
+  recognitions = [],
 }: VerificationPageModel): string {
   const subject = list(credential.credentialSubject)[0] ?? {};
   const achievement = isObject(subject.achievement) ? subject.achievement : {};
@@ -191,6 +195,7 @@ export function renderVerificationPage({
     ${field('Credits', achievement.creditsAvailable !== undefined ? escapeHtml(subject.creditsEarned ?? achievement.creditsAvailable) : '')}
   </dl>
 
+  ${report.verified ? section('Counts toward', recognitionsTable(recognitions)) : ''}
   ${section('Competencies', alignments ? `<ul class="alignments">${alignments}</ul>` : '')}
   ${section('Criteria', isObject(achievement.criteria) ? renderMarkdown(achievement.criteria.narrative) + (safeHref(achievement.criteria.id) ? `<p>${link(achievement.criteria.id, 'Full criteria')}</p>` : '') : '')}
   ${section('Assessment', (rows ? `<table><thead><tr><th scope="col">Rubric criterion</th><th scope="col">Level achieved</th><th scope="col">Required</th></tr></thead><tbody>${rows}</tbody></table>` : '') + (source || subject.activityEndDate ? `<dl class="facts">${field('Assessed by', source ? `${escapeHtml(source.name)}${source.description ? ` <span class="muted">(${escapeHtml(source.description)})</span>` : ''}${isObject(source.parentOrg) ? `, ${link(source.parentOrg.url, source.parentOrg.name)}` : ''}` : '')}${field('Assessed on', formatDate(subject.activityEndDate))}</dl>` : ''))}

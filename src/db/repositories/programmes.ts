@@ -79,27 +79,36 @@ export async function endorsementsOf(db: Db, kind: 'achievement' | 'issuer', sub
     .execute();
 }
 
+export type ReportPeriod = 'month' | 'quarter' | 'year' | 'all';
+
 export interface CompletionCount {
   achievement_id: string;
-  month: string;
+  period: string;
   status: string;
   count: string | number;
 }
 
 /**
- * Credentials counted by achievement, award month (UTC) and status: those an issuer issued, or, for a recognizer,
+ * Credentials counted by achievement, period of issuance (UTC) and status: those an issuer issued, or, for a recognizer,
  * those of the achievements it recognises (from any issuer).
  */
 export async function completionCounts(
   db: Db,
   scope: { issuerId: string } | { recognizerId: string },
-  range: { from?: Date; to?: Date },
+  range: { from?: Date; to?: Date; period: ReportPeriod },
 ): Promise<CompletionCount[]> {
+  const utc = sql`created_at at time zone 'UTC'`;
+  const period = {
+    month: sql<string>`to_char(${utc}, 'YYYY-MM')`,
+    quarter: sql<string>`to_char(${utc}, 'YYYY-"Q"Q')`,
+    year: sql<string>`to_char(${utc}, 'YYYY')`,
+    all: sql<string>`'all'`,
+  }[range.period];
   let query = db
     .selectFrom('credentials')
     .select([
       'achievement_id',
-      sql<string>`to_char(date_trunc('month', created_at at time zone 'UTC'), 'YYYY-MM')`.as('month'),
+      period.as('period'),
       'status',
       (eb) => eb.fn.countAll<string>().as('count'),
     ]);
@@ -115,7 +124,7 @@ export async function completionCounts(
         );
   if (range.from !== undefined) query = query.where('created_at', '>=', range.from);
   if (range.to !== undefined) query = query.where('created_at', '<', range.to);
-  return query.groupBy(['achievement_id', 'month', 'status']).orderBy('achievement_id').orderBy('month').orderBy('status').execute();
+  return query.groupBy(['achievement_id', 'period', 'status']).orderBy('achievement_id').orderBy('period').orderBy('status').execute();
 }
 
 /** Latest names of achievements, and which are stacks. */
