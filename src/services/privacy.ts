@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import * as credentials from '../db/repositories/credentials.js';
 import { eraseRecipientLinks } from '../db/repositories/earner.js';
+import { eraseRecipientAwards } from '../db/repositories/stacks.js';
 import { normalizeIdentifier } from '../credentials/recipient.js';
 import type { SecretBox } from '../keys/master-key.js';
 import { apiKeyActor, type AuditService } from './audit.js';
@@ -28,6 +29,7 @@ export function createPrivacyService(deps: {
       const erased = await db.transaction().execute(async (trx) => {
         const target = { issuerId: caller.issuerId, lookupHash: recipientLookupHash(box, identityType, identity), at: clock() };
         await eraseRecipientLinks(trx, target);
+        await eraseRecipientAwards(trx, target);
         const count = await credentials.eraseRecipient(trx, target);
         // The audit record says how many, never whom.
         await audit.record(

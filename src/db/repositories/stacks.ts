@@ -57,3 +57,13 @@ export async function currentCredentialsOf(db: Db, lookupHash: string, achieveme
     .limit(2000)
     .execute();
 }
+
+/** Erasure: the issuer's stack awards forget whom they were for (the credentials stay, and keep verifying). */
+export async function eraseRecipientAwards(db: Db, args: { issuerId: string; lookupHash: string }): Promise<void> {
+  await db
+    .updateTable('stack_awards')
+    .set({ recipient_lookup_hash: null })
+    .where('recipient_lookup_hash', '=', args.lookupHash)
+    .where('stack_id', 'in', (eb) => eb.selectFrom('achievements').select('id').where('issuer_id', '=', args.issuerId))
+    .execute();
+}
