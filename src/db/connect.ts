@@ -12,6 +12,8 @@ import { PGliteDialect } from './pglite-dialect.js';
 
 export type Engine = 'postgres' | 'pglite';
 
+const DATE_OID = 1082;
+
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly engine: Engine;
@@ -43,7 +45,13 @@ export class EmbeddedDatabaseLockedError extends Error {
 export async function connect(options: ConnectOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl !== undefined) {
     // A bounded wait for a connection: during an outage requests fail fast (503) instead of queueing forever.
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+      // A DATE is a calendar day: keep it as its 'YYYY-MM-DD' text, never a Date at the process's local midnight.
+      types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) },
+    });
     // pg emits 'error' on a pooled client whose connection the server drops (restart, failover, termination),
     // idle or checked out; without listeners that is an uncaught exception. The query in flight still fails
     // (the request answers 503) and the pool replaces the client.

@@ -13,6 +13,11 @@ const VC_MEDIA_TYPE = 'application/vc+ld+json';
 const AchievementIdParam = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }) }, { additionalProperties: false });
 const UuidParam = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 const Day = Type.String({ format: 'date' });
+/** The first instant of the month after the one `day` falls in (UTC). */
+const nextMonth = (day: string): Date => {
+  const d = new Date(`${day.slice(0, 7)}-01T00:00:00Z`);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+};
 type Recipient = { recipient: { identity: string; identityType?: string } };
 
 export default async function programmeRoutes(app: FastifyInstance, { services }: { services: Services }) {
@@ -286,8 +291,9 @@ export default async function programmeRoutes(app: FastifyInstance, { services }
       const report = await programmes.completions(callerOf(request), {
         as: q.as ?? 'issuer',
         period: q.period,
-        from: q.from === undefined ? undefined : new Date(`${q.from}T00:00:00Z`),
-        to: q.to === undefined ? undefined : new Date(new Date(`${q.to}T00:00:00Z`).getTime() + 86_400_000),
+        // Whole months only: day-level windows could be differenced to reveal one day's small count.
+        from: q.from === undefined ? undefined : new Date(`${q.from.slice(0, 7)}-01T00:00:00Z`),
+        to: q.to === undefined ? undefined : nextMonth(q.to),
       });
       void reply.header('cache-control', 'no-store');
       if (q.format === 'csv') {

@@ -76,9 +76,10 @@ const day = (value: Date | string | null): string | null =>
   value === null ? null : typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10);
 
 /**
- * Small-count suppression. Every count under `k` is hidden. Then, so that no hidden count can be worked out from
- * an achievement's total, an achievement with exactly one hidden cell has its next smallest cell hidden too, and
- * a total under `k` is hidden. Pure.
+ * Small-count suppression. Every count under `k` is hidden. Then, within each achievement, more cells are hidden
+ * (the smallest shown first) while exactly one cell is hidden or the hidden cells add up to less than `k`: otherwise
+ * the total minus the shown cells would give the hidden one away (every cell is at least 1). A total under `k` is
+ * hidden. Pure.
  */
 export function suppressSmallCounts<T extends { group: string; count: number }>(
   cells: readonly T[],
@@ -90,10 +91,12 @@ export function suppressSmallCounts<T extends { group: string; count: number }>(
   const totals = new Map<string, number | null>();
   for (const [group, members] of groups) {
     const total = members.reduce((sum, c) => sum + c.count, 0);
-    const hidden = members.filter((c) => !c.shown);
-    if (hidden.length === 1 && total >= k) {
+    const hiddenSum = () => members.filter((c) => !c.shown).reduce((sum, c) => sum + c.count, 0);
+    const hiddenCount = () => members.filter((c) => !c.shown).length;
+    while (hiddenCount() > 0 && (hiddenCount() === 1 || hiddenSum() < k)) {
       const next = members.filter((c) => c.shown).sort((a, b) => a.count - b.count)[0];
-      if (next !== undefined) next.shown = false;
+      if (next === undefined) break;
+      next.shown = false;
     }
     totals.set(group, total >= k ? total : null);
   }
@@ -376,8 +379,9 @@ export type ProgrammeService = ReturnType<typeof createProgrammeService>;
 
 /** The report as CSV (RFC 4180): one row per cell, suppressed counts empty with suppressed=true. */
 export function completionsCsv(report: CompletionReport): string {
-  const quote = (v: string) =>
-    /[",\r\n]/.test(v) || /^[=+\-@]/.test(v) ? `"${(/^[=+\-@]/.test(v) ? `'${v}` : v).replace(/"/g, '""')}"` : v;
+  // Quoted per RFC 4180; a leading = + - @ tab or CR is neutralised so spreadsheets never evaluate a cell.
+  const risky = /^[=+\-@\t\r]/;
+  const quote = (v: string) => (/[",\r\n]/.test(v) || risky.test(v) ? `"${(risky.test(v) ? `'${v}` : v).replace(/"/g, '""')}"` : v);
   const lines = ['achievement_id,achievement_name,kind,period,status,count,suppressed'];
   for (const r of report.rows) {
     lines.push(
