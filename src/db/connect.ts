@@ -50,7 +50,10 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5000,
       // A DATE is a calendar day: keep it as its 'YYYY-MM-DD' text, never a Date at the process's local midnight.
-      types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) },
+      types: {
+        getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+          oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text'),
+      },
     });
     // pg emits 'error' on a pooled client whose connection the server drops (restart, failover, termination),
     // idle or checked out; without listeners that is an uncaught exception. The query in flight still fails

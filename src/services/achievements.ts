@@ -38,8 +38,11 @@ export function createAchievementService(deps: {
    * A stack's components must exist (in the versions named) and never lead back to the stack itself.
    * @returns each component's achievement URL and name, for the published Achievement.
    */
-  const resolveStack = async (id: string, stack: StackInput): Promise<StackComponents> => {
+  const resolveStack = async (id: string, stack: StackInput, definition: AchievementDefinition): Promise<StackComponents> => {
     const problems = checkStackRules(stack, id);
+    if (definition.rubric !== undefined && definition.rubric.length > 0) {
+      problems.push({ pointer: '#/rubric', detail: 'a stack is awarded from its components, so it has no rubric of its own' });
+    }
     const components = new Map<string, { url: string; name: string }>();
     for (const [i, requirement] of stack.requirements.entries()) {
       for (const [j, component] of requirement.components.entries()) {
@@ -108,7 +111,7 @@ export function createAchievementService(deps: {
 
     async create(issuerId: string, definition: AchievementDefinition, actor: Actor): Promise<AchievementResource> {
       const id = crypto.randomUUID();
-      const stackComponents = definition.stack === undefined ? undefined : await resolveStack(id, definition.stack);
+      const stackComponents = definition.stack === undefined ? undefined : await resolveStack(id, definition.stack, definition);
       const achievementJson = build(id, 1, definition, stackComponents);
       await db.transaction().execute(async (trx) => {
         await repo.insertAchievement(trx, { id, issuerId, achievementJson, definitionJson: JSON.stringify(definition), at: clock() });
@@ -123,7 +126,7 @@ export function createAchievementService(deps: {
 
     /** Publishes the next version; only the owning issuer may. */
     async publishVersion(issuerId: string, id: string, definition: AchievementDefinition, actor: Actor): Promise<AchievementResource> {
-      const stackComponents = definition.stack === undefined ? undefined : await resolveStack(id, definition.stack);
+      const stackComponents = definition.stack === undefined ? undefined : await resolveStack(id, definition.stack, definition);
       const version = await db.transaction().execute(async (trx) => {
         const current = await repo.lockAchievement(trx, id);
         if (current === undefined) throw new Problem('achievement-not-found', `No achievement ${id}`);

@@ -250,6 +250,12 @@ export function createIssuanceService(deps: {
           `Achievement ${request.achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`,
         );
       }
+      if ((JSON.parse(version.definition_json) as AchievementDefinition).stack !== undefined) {
+        throw new Problem(
+          'unprocessable-credential',
+          `Achievement ${request.achievement.id} is a stack: it is awarded from its components (POST /stacks/${request.achievement.id}/awards), never issued directly`,
+        );
+      }
       const id = crypto.randomUUID();
       const url = `${publicUrl}/credentials/${id}`;
       const signer = await keyring.signerFor(await issuers.signingKey(issuer));

@@ -2,9 +2,10 @@
  * Stacks and pathways. A stack is a versioned achievement whose definition has `stack` rules (schemas/achievement.ts).
  *
  * Exactly once: a stack credential is issued inside the transaction of the component credential that completes
- * it, under a per-(stack, earner) advisory lock, and recorded in `stack_awards`, whose (stack, earner) UNIQUE
+ * it, under a per-earner advisory lock, and recorded in `stack_awards`, whose (stack, earner) UNIQUE
  * constraint refuses a second award. Two components arriving concurrently serialise on the lock; the second sees
- * the first (read committed) and awards. A revoked, suspended or expired component does not count.
+ * the first (read committed) and awards. A revoked, suspended, not yet valid or expired component does not count.
+ * A stack is never issued directly (POST /credentials refuses it): only through an award, so only once.
  */
 import crypto from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
@@ -132,7 +133,7 @@ export function createStackService(deps: {
     lookupHash: string,
     options: { force: boolean; depth: number },
   ): Promise<StackAwardResult> {
-    await repo.lockStackForEarner(trx, stackId, lookupHash);
+    await repo.lockStacksOfEarner(trx, lookupHash);
     const { version, definition, rules } = await stackOf(trx, stackId);
     const now = clock();
     const earned = earnedOf(await repo.currentCredentialsOf(trx, lookupHash, componentIds(rules), now));

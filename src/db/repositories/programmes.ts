@@ -106,12 +106,7 @@ export async function completionCounts(
   }[range.period];
   let query = db
     .selectFrom('credentials')
-    .select([
-      'achievement_id',
-      period.as('period'),
-      'status',
-      (eb) => eb.fn.countAll<string>().as('count'),
-    ]);
+    .select(['achievement_id', period.as('period'), 'status', (eb) => eb.fn.countAll<string>().as('count')]);
   query =
     'issuerId' in scope
       ? query.where('issuer_id', '=', scope.issuerId)

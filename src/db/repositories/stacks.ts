@@ -4,11 +4,13 @@ import type { Database } from '../database.js';
 type Db = Kysely<Database> | Transaction<Database>;
 
 /**
- * Serialises stack decisions for one stack and earner until the transaction ends: the second of two concurrent
- * component issuances waits here, then sees the first one's credential (read committed) and the award it made.
+ * Serialises stack decisions for one earner until the transaction ends: the second of two concurrent component
+ * issuances waits here, then sees the first one's credential (read committed) and any award it made. One lock per
+ * earner, not per stack: nested stacks would otherwise take two locks in opposite orders and deadlock. Re-entrant
+ * within a transaction.
  */
-export async function lockStackForEarner(trx: Transaction<Database>, stackId: string, lookupHash: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`stack:${stackId}:${lookupHash}`}, 0))`.execute(trx);
+export async function lockStacksOfEarner(trx: Transaction<Database>, lookupHash: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`stacks:${lookupHash}`}, 0))`.execute(trx);
 }
 
 export async function findAward(db: Db, stackId: string, lookupHash: string) {
@@ -43,7 +45,7 @@ export async function insertAward(
     .execute();
 }
 
-/** The earner's current credentials (active, not expired) of the given achievements, from every issuer. */
+/** The earner's current credentials (active, already valid, not expired) of the given achievements, from every issuer. */
 export async function currentCredentialsOf(db: Db, lookupHash: string, achievementIds: readonly string[], now: Date) {
   if (achievementIds.length === 0) return [];
   return db
@@ -52,6 +54,7 @@ export async function currentCredentialsOf(db: Db, lookupHash: string, achieveme
     .where('recipient_lookup_hash', '=', lookupHash)
     .where('achievement_id', 'in', achievementIds)
     .where('status', '=', 'active')
+    .where('valid_from', '<=', now)
     .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', now)]))
     .orderBy('created_at')
     .limit(2000)
