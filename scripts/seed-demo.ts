@@ -2,7 +2,8 @@
  * npm run seed:demo: loads the illustrative demo catalogue (scripts/demo-catalogue.json) through the service's own
  * API: organisations, about 20 micro-credentials, two stacks, recognitions, endorsements and a year of awards to
  * fictional educators (stacks are awarded as their last component arrives). Run it once, with the server stopped
- * when the database is the embedded one; a second run changes nothing. The organisations' API keys go to
+ * when the database is the embedded one; a second run changes nothing, and a run after one that failed part-way
+ * refuses (rather than load a second copy beside the first). The organisations' API keys go to
  * DATA_DIR/demo-catalogue.json (mode 0600), never to the terminal.
  */
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { initSetting, readSetting } from '../src/db/repositories/settings.js';
+import { initSetting } from '../src/db/repositories/settings.js';
 import { createLogger } from '../src/logger.js';
 import { openRuntime } from '../src/runtime.js';
 
@@ -41,8 +42,16 @@ async function main(): Promise<void> {
   const runtime = await openRuntime(config, createLogger({ logLevel: 'warn' }, process.stderr));
   const outFile = path.join(config.dataDir, 'demo-catalogue.json');
   try {
-    const done = await readSetting(runtime.database.db, MARKER);
-    if (done !== undefined) {
+    // The marker is claimed first (atomically: a second, concurrent run sees it) and says "in progress" until the end.
+    const started = `in progress since ${new Date().toISOString()}`;
+    const done = await initSetting(runtime.database.db, MARKER, started);
+    if (done !== started) {
+      if (done.startsWith('in progress')) {
+        throw new Error(
+          `an earlier seed:demo run did not finish (${done}), or one is running now. The catalogue would be loaded twice: ` +
+            'start again from an empty database (remove DATA_DIR for the embedded one).',
+        );
+      }
       process.stdout.write(`The demo catalogue was loaded on ${done}; nothing to do. Its details are in ${outFile}.\n`);
       return;
     }
@@ -137,7 +146,7 @@ async function main(): Promise<void> {
     };
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(outFile, JSON.stringify(summary, null, 2) + '\n', { mode: 0o600 });
-    await initSetting(runtime.database.db, MARKER, new Date().toISOString());
+    await runtime.database.db.updateTable('settings').set({ value: new Date().toISOString() }).where('key', '=', MARKER).execute();
     process.stdout.write(
       `Loaded the illustrative demo catalogue: ${orgs.size} organisations, ${catalogue.achievements.length} micro-credentials, ` +
         `${catalogue.stacks.length} stacks, ${catalogue.recognitions.length} recognitions, ${catalogue.endorsements.length} endorsements, ` +

@@ -85,7 +85,7 @@ export default async function achievementRoutes(app: FastifyInstance, { services
     },
     handler: async (request, reply) => {
       const { id } = request.params as { id: string };
-      void reply.header('vary', 'Accept').header('link', `</recognitions?achievementId=${id}>; rel="related"; type="application/json"`);
+      void reply.header('vary', 'Accept').header('link', `<${services.pages.recognitionsUrl(id)}>; rel="related"; type="application/json"`);
       if (prefersHtml(request.headers.accept)) return sendPage(reply, renderAchievementPage(await services.pages.achievementPage(id)));
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(await services.pages.achievementJson(id)));
     },

@@ -95,7 +95,7 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
       clrs: [...issuers].map(([issuerId, c]) => ({ ...c, issuerId, url: `${opened.pageUrl}/clr/${issuerId}` })),
       pickup: current.length === 0 ? null : { lcwUrl: protocols.lcw, exchangeUrl: protocols.vcapi, interactionUrl: protocols.iu },
       protocols,
-      pathways: opened.pathways.map((p) => ({ ...p, url: `${new URL(opened.pageUrl).origin}/achievements/${p.stackId}` })),
+      pathways: opened.pathways,
     };
   };
 

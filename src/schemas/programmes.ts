@@ -24,6 +24,7 @@ export const RecipientRequest = Type.Object(
 export const StackProgress = Type.Object(
   {
     stackId: Type.String(),
+    url: Type.String({ description: "The stack's public achievement URL" }),
     name: Type.String(),
     award: literals(['automatic', 'on-request']),
     ordered: Type.Boolean(),

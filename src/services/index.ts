@@ -162,7 +162,7 @@ export function createServices(deps: ServiceDeps) {
     earner,
     stacks,
     programmes,
-    pages: createPageService({ achievements, issuers, programmes, stacks, verification, clock }),
+    pages: createPageService({ achievements, issuers, programmes, stacks, verification, publicUrl: config.publicUrl, clock }),
     downloads: createDownloadService({ db }),
     documentLoader,
   };

@@ -15,12 +15,16 @@ export function createPageService(deps: {
   programmes: Pick<ProgrammeService, 'recognitions' | 'endorsementsOf'>;
   stacks: Pick<StackService, 'partOf'>;
   verification: Pick<VerificationService, 'verify'>;
+  publicUrl: string;
   clock: () => Date;
 }) {
-  const { achievements, issuers, programmes, stacks, verification, clock } = deps;
+  const { achievements, issuers, programmes, stacks, verification, publicUrl, clock } = deps;
   const nameOf = async (id: string) => String(((await achievements.get(id)).achievement as { name?: unknown }).name);
 
   return {
+    /** Where the recognitions of an achievement are listed (linked from its JSON). */
+    recognitionsUrl: (id: string) => `${publicUrl}/recognitions?achievementId=${encodeURIComponent(id)}`,
+
     /** The latest Achievement JSON with its current endorsements (the version URLs stay exactly as published). */
     async achievementJson(id: string): Promise<Record<string, unknown>> {
       const resource = await achievements.get(id);

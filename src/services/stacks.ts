@@ -30,6 +30,8 @@ const MAX_DEPTH = 3;
 
 export interface StackProgress {
   readonly stackId: string;
+  /** The stack's public achievement URL. */
+  readonly url: string;
   readonly name: string;
   readonly award: 'automatic' | 'on-request';
   readonly ordered: boolean;
@@ -104,6 +106,7 @@ export function createStackService(deps: {
     }
     return {
       stackId,
+      url: achievements.urls(stackId, 1).url,
       name,
       award: rules.award ?? 'automatic',
       ordered: rules.ordered === true,

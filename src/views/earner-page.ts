@@ -105,7 +105,7 @@ export function renderEarnerPage(model: EarnerPageModel): string {
     ${clrs
       .map(
         (c) =>
-          `<li><a href="${escapeHtml(c.url)}" download><strong>Learner record from ${escapeHtml(c.issuerName)}</strong></a>: a CLR 2.0 transcript of ${c.count} micro-credential${c.count === 1 ? '' : 's'}, signed by the issuer.</li>`,
+          `<li><a href="${escapeHtml(c.url)}" download><strong>Learner record from ${escapeHtml(c.issuerName)}</strong></a>: a CLR 2.0 transcript of ${c.count} credential${c.count === 1 ? '' : 's'}, signed by the issuer.</li>`,
       )
       .join('')}
   </ul>

@@ -845,6 +845,7 @@ describe(`stacks (${backendName})`, () => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toEqual({
         stackId: stack,
+        url: `${t.baseUrl}/achievements/${stack}`,
         name: 'Assessment for Learning Pathway',
         award: 'automatic',
         ordered: false,

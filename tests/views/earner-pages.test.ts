@@ -207,7 +207,7 @@ describe(`earner pages in a browser (${backendName})`, () => {
     expect(hrefs).toContain(`${walletUrl}/wallet.json`);
     expect(hrefs).toContain(`${walletUrl}/clr/${issuer.issuerId}`);
     expect(body).toContain('all 2 current credentials');
-    expect(body).toContain('a CLR 2.0 transcript of 2 micro-credentials');
+    expect(body).toContain('a CLR 2.0 transcript of 2 credentials');
     await expect(page.locator('.qr svg').count()).resolves.toBe(1);
 
     // The wallet file and the learner record offered here verify when uploaded to the verifier.
