@@ -20,6 +20,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_used_at', 'timestamptz')
     .addColumn('claimed_at', 'timestamptz')
     .addColumn('holder_did', 'text')
+    // The DID-authentication challenge of the wallet exchange: random, expiring, used once.
+    .addColumn('challenge', 'text')
+    .addColumn('challenge_expires_at', 'timestamptz')
     .addCheckConstraint(
       'earner_links_target_ck',
       sql`(kind = 'claim' and credential_id is not null) or (kind = 'wallet' and credential_id is null)`,

@@ -18,7 +18,17 @@ export const redactPaths = [
 ];
 
 /** Request paths with their private link tokens (claim, wallet and exchange links) replaced: a token is a bearer secret. */
-export const redactPath = (url: string): string => url.split('?')[0]!.replace(/^(\/+)(claim|earner|exchanges)\/+[^/]+/i, '$1$2/[redacted]');
+export const redactPath = (url: string): string => {
+  const path = url.split('?')[0]!;
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path); // "/%63laim/<token>" routes to /claim/<token> too
+  } catch {
+    // a malformed escape is matched as it is
+  }
+  const pattern = /^(\/+)(claim|earner|exchanges)\/+[^/]+/i;
+  return pattern.test(decoded) ? decoded.replace(pattern, '$1$2/[redacted]') : path;
+};
 
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
   const options = {

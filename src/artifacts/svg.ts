@@ -9,8 +9,16 @@ import { ImageFormatError } from './png.js';
 export const OB_SVG_NAMESPACE = 'https://purl.imsglobal.org/ob/v3p0';
 export const CLR_SVG_NAMESPACE = 'https://purl.imsglobal.org/clr/v2p0';
 
+/** XML text: special characters escaped, and characters XML 1.0 forbids (controls other than tab and line breaks) dropped. */
 const escapeXml = (value: string): string =>
-  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  value
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 
 /**
  * Greedy word wrap by character count (the font is known, so counts approximate widths well enough). No line is

@@ -222,6 +222,9 @@ export interface EarnerLinksTable {
   /** When a wallet collected the credential through the exchange, and the DID it authenticated as. */
   claimed_at: Timestamp | null;
   holder_did: string | null;
+  /** The exchange's DID-authentication challenge (random, expiring, used once). */
+  challenge: string | null;
+  challenge_expires_at: Timestamp | null;
 }
 
 export interface ClrCredentialsTable {

@@ -30,6 +30,10 @@ const VC_MEDIA_TYPE = 'application/vc+ld+json';
 
 export default async function earnerRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { earner } = services;
+  // The earner's page posts plain forms (no fields are read): accept them, small.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, _body, done) =>
+    done(null, {}),
+  );
 
   app.post('/earner-links', {
     onRequest: app.authorize('issue'),
@@ -82,6 +86,7 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
     }
     return {
       kind: opened.link.kind,
+      pageUrl: opened.pageUrl,
       expiresAt: new Date(opened.link.expires_at).toISOString(),
       holdings: opened.holdings.map((h) => ({
         credential: h.credential,
@@ -105,7 +110,7 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
     const { protocols } = await earner.protocols(token);
     const model = pageModel(opened, protocols);
     void reply.header('vary', 'Accept');
-    if (prefersHtml(request.headers.accept)) return sendPage(reply, renderEarnerPage(model));
+    if (prefersHtml(request.headers.accept)) return sendPage(reply, renderEarnerPage(model), { form: true });
     // JSON: the listing plus the CHAPI/VC-API "protocols" object, so the link is also an interaction URL for wallets.
     return reply
       .header('cache-control', 'no-store')
@@ -175,6 +180,30 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
       },
     });
 
+    app.post(`${prefix}/:token/stacks/:stackId`, {
+      schema: {
+        operationId: `${kindName}RequestStack`,
+        summary: "The earner's request for a stack they have completed (a form on their page); redirects back to it",
+        tags: ['earners'],
+        params: Type.Object(
+          { token: TokenParam.properties.token, stackId: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          303: { type: 'null', description: 'Back to the page, which now shows the stack credential' },
+          400: problem,
+          404: problem,
+          409: problem,
+          410: problem,
+        },
+      },
+      handler: async (request, reply) => {
+        const { stackId } = request.params as { stackId: string };
+        const page = await earner.requestStack(tokenOf(request), stackId);
+        return reply.code(303).header('location', page).header('cache-control', 'no-store').send();
+      },
+    });
+
     app.get(`${prefix}/:token/clr/:issuerId`, {
       schema: {
         operationId: `${kindName}Clr`,
@@ -211,7 +240,10 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
       params: TokenParam,
       response: { 200: LinkResponse, 404: problem, 410: problem },
     },
-    handler: async (request) => earner.protocols(tokenOf(request)),
+    handler: async (request, reply) => {
+      void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      return earner.protocols(tokenOf(request));
+    },
   });
 
   app.post('/exchanges/:token', {

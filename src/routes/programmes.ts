@@ -13,11 +13,6 @@ const VC_MEDIA_TYPE = 'application/vc+ld+json';
 const AchievementIdParam = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }) }, { additionalProperties: false });
 const UuidParam = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 const Day = Type.String({ format: 'date' });
-/** The first instant of the month after the one `day` falls in (UTC). */
-const nextMonth = (day: string): Date => {
-  const d = new Date(`${day.slice(0, 7)}-01T00:00:00Z`);
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
-};
 type Recipient = { recipient: { identity: string; identityType?: string } };
 
 export default async function programmeRoutes(app: FastifyInstance, { services }: { services: Services }) {
@@ -253,7 +248,8 @@ export default async function programmeRoutes(app: FastifyInstance, { services }
         'Completion data: credentials by achievement or stack, period (month, quarter, year or all) and status, with small counts suppressed (JSON or CSV)',
       description:
         'as=issuer (default): credentials this issuer issued. as=recognizer: credentials, from any issuer, of the achievements this ' +
-        'organisation recognises. Aggregates only: counts under REPORT_MIN_CELL_SIZE are null, and one more cell is hidden where a total would reveal one.',
+        'organisation recognises. Aggregates only: counts under REPORT_MIN_CELL_SIZE are null, and more cells are hidden where a total ' +
+        'would reveal one. Windows are the fixed periods only: arbitrary date ranges could be differenced to reveal small counts.',
       tags: ['programmes'],
       security: [{ apiKey: [] }],
       querystring: Type.Object(
@@ -265,8 +261,6 @@ export default async function programmeRoutes(app: FastifyInstance, { services }
               description: 'Default month',
             }),
           ),
-          from: Type.Optional(Day),
-          to: Type.Optional(Day),
         },
         { additionalProperties: false },
       ),
@@ -285,15 +279,10 @@ export default async function programmeRoutes(app: FastifyInstance, { services }
         as?: 'issuer' | 'recognizer';
         format?: 'json' | 'csv';
         period?: 'month' | 'quarter' | 'year' | 'all';
-        from?: string;
-        to?: string;
       };
       const report = await programmes.completions(callerOf(request), {
         as: q.as ?? 'issuer',
         period: q.period,
-        // Whole months only: day-level windows could be differenced to reveal one day's small count.
-        from: q.from === undefined ? undefined : new Date(`${q.from.slice(0, 7)}-01T00:00:00Z`),
-        to: q.to === undefined ? undefined : nextMonth(q.to),
       });
       void reply.header('cache-control', 'no-store');
       if (q.format === 'csv') {

@@ -25,7 +25,13 @@ export const extensibleEnum = (values: readonly string[], description: string) =
 
 /** Text with at least one visible character. */
 export const Text = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: '\\S', ...(description ? { description } : {}) });
+  Type.String({
+    minLength: 1,
+    maxLength,
+    // A visible character, and no control characters other than tab and line breaks (they break XML, PDFs and logs).
+    pattern: '^(?=[\\s\\S]*\\S)[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$',
+    ...(description ? { description } : {}),
+  });
 
 export const ProblemFieldError = Type.Object(
   { pointer: Type.String(), detail: Type.String() },

@@ -9,6 +9,9 @@ import * as repo from '../db/repositories/achievements.js';
 import type { AchievementVersionWithIssuer } from '../db/repositories/achievements.js';
 import { buildAchievement, checkDefinition, type StackComponents } from '../credentials/achievement.js';
 import { checkStackRules } from '../credentials/stack-rules.js';
+
+/** Stacks nest at most this deep; awards follow that far (stacks.ts). */
+export const MAX_STACK_DEPTH = 3;
 import { Problem } from '../errors.js';
 import type { AchievementDefinition, AchievementResource, StackInput } from '../schemas/achievement.js';
 import { actorName, type Actor, type AuditService } from './audit.js';
@@ -65,6 +68,10 @@ export function createAchievementService(deps: {
       }
     }
     // Walk down the stack graph from the components: reaching this stack again would be a cycle.
+    // Walk down from the components (stack levels below this one), and up through the stacks that already contain
+    // this achievement (levels above): reaching this stack again is a cycle, and all levels together may not exceed
+    // MAX_STACK_DEPTH, or automatic awards would stop short of the top.
+    let below = 0;
     let frontier = [...components.keys()];
     for (let depth = 0; depth < 8 && frontier.length > 0; depth++) {
       const edges = await repo.componentsOf(db, frontier);
@@ -72,7 +79,18 @@ export function createAchievementService(deps: {
         problems.push({ pointer: '#/stack', detail: 'a component of this stack already requires this stack (a cycle)' });
         break;
       }
+      if (edges.length > 0) below = depth + 1;
       frontier = edges.map((e) => e.component_id);
+    }
+    let above = 0;
+    for (
+      let parents = await repo.stacksContaining(db, [id]);
+      parents.length > 0 && above < 8;
+      parents = await repo.stacksContaining(db, parents)
+    )
+      above++;
+    if (above + 1 + below > MAX_STACK_DEPTH) {
+      problems.push({ pointer: '#/stack', detail: `stacks nest at most ${MAX_STACK_DEPTH} deep (a stack of stacks of stacks)` });
     }
     if (problems.length > 0) throw invalid(problems);
     return components;

@@ -30,6 +30,7 @@ import type { StackProgress } from './stacks.js';
 
 const DAY_MS = 86_400_000;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const CHALLENGE_TTL_MS = 24 * 3_600_000;
 
 export interface EarnerLink {
   readonly id: string;
@@ -78,6 +79,8 @@ export function createEarnerService(deps: {
   walletLinkTtlDays: number;
   /** Progress on the stacks that contain any of these achievements (stacks.ts), for the earner's page. */
   pathwaysOf?: (lookupHash: string, achievementIds: readonly string[]) => Promise<StackProgress[]>;
+  /** Awards a stack the earner asks for (stacks.ts awardForEarner). */
+  awardStack?: (lookupHash: string, stackId: string) => Promise<{ outcome: string }>;
 }) {
   const { db, box, keyring, issuers, audit, documentLoader, validateClr, publicUrl, clock } = deps;
   const domain = new URL(publicUrl).host;
@@ -86,7 +89,24 @@ export function createEarnerService(deps: {
   const hashOf = (token: string): string => crypto.createHash('sha256').update(token).digest('hex');
   const pageUrlOf = (kind: EarnerLinkKind, token: string) => `${publicUrl}/${kind === 'claim' ? 'claim' : 'earner'}/${token}`;
   const exchangeUrlOf = (token: string) => `${publicUrl}/exchanges/${token}`;
-  const challengeOf = (link: EarnerLinkRow) => Buffer.from(box.mac('exchange-challenge', link.id), 'hex').toString('base64url');
+  /**
+   * The link's DID-authentication challenge: random, kept while it has over an hour left (so pages and deep links
+   * made a little earlier still work), replaced after, and used up by a successful pickup, so no presentation
+   * can be replayed.
+   */
+  const challengeOf = async (link: EarnerLinkRow): Promise<string> => {
+    const now = clock();
+    if (
+      link.challenge !== null &&
+      link.challenge_expires_at !== null &&
+      new Date(link.challenge_expires_at).getTime() - now.getTime() > 3_600_000
+    ) {
+      return link.challenge;
+    }
+    const challenge = crypto.randomBytes(32).toString('base64url');
+    await earner.setChallenge(db, link.id, challenge, new Date(now.getTime() + CHALLENGE_TTL_MS));
+    return challenge;
+  };
   const toLink = (row: Pick<EarnerLinkRow, 'id' | 'kind' | 'expires_at'>): EarnerLink => ({
     id: row.id,
     kind: row.kind,
@@ -228,6 +248,13 @@ export function createEarnerService(deps: {
       expiresInDays?: number,
     ): Promise<EarnerLink> {
       const lookupHash = recipientLookupHash(box, recipient.identityType ?? 'emailAddress', recipient.identity);
+      // A platform may open the wallet only of an educator it has awarded: no fishing for other issuers' records.
+      if (!(await credentials.hasIssuedTo(db, caller.issuerId, lookupHash))) {
+        throw new Problem(
+          'forbidden',
+          'This issuer has issued no credential to that identifier; a wallet link can be requested only by an issuer of the educator',
+        );
+      }
       return createAudited(caller, { kind: 'wallet', lookupHash, ttlDays: expiresInDays ?? deps.walletLinkTtlDays });
     },
 
@@ -323,13 +350,30 @@ export function createEarnerService(deps: {
       return { id, text };
     },
 
+    /**
+     * The earner asks for a stack they have completed (an on-request stack, or one completed before it existed):
+     * only stacks on their own page, awarded to the identity their credentials carry.
+     */
+    async requestStack(token: string, stackId: string): Promise<string> {
+      const opened = await open(token);
+      const pathway = opened.pathways.find((p) => p.stackId === stackId);
+      if (pathway === undefined || deps.awardStack === undefined) throw new Problem('not-found', 'That stack is not one of your pathways');
+      const lookupHash =
+        opened.link.recipient_lookup_hash ?? (await credentials.findCredential(db, opened.link.credential_id!))?.recipient_lookup_hash;
+      if (lookupHash === null || lookupHash === undefined) throw new Problem('not-found', 'That stack is not one of your pathways');
+      const result = await deps.awardStack(lookupHash, stackId);
+      if (result.outcome === 'not-complete') throw new Problem('stack-not-complete', "Your credentials do not meet this stack's rules yet");
+      return opened.pageUrl;
+    },
+
     /** What a wallet needs to start the pickup (CHAPI/VC-API "protocols" object and the LCW deep link). */
     async protocols(token: string) {
       const opened = await open(token);
-      const request = didAuthRequest({ challenge: challengeOf(opened.link), domain, exchangeUrl: opened.exchangeUrl });
+      const challenge = await challengeOf(opened.link);
+      const request = didAuthRequest({ challenge, domain, exchangeUrl: opened.exchangeUrl });
       const lcw =
         `https://lcw.app/request.html?issuer=${encodeURIComponent(domain)}&auth_type=bearer` +
-        `&challenge=${encodeURIComponent(challengeOf(opened.link))}&vc_request_url=${encodeURIComponent(opened.exchangeUrl)}`;
+        `&challenge=${encodeURIComponent(challenge)}&vc_request_url=${encodeURIComponent(opened.exchangeUrl)}`;
       // iu: the interaction URL (short enough for a readable QR code): JSON protocols for wallets, the page for people.
       return { protocols: { iu: `${opened.pageUrl}?iuv=1`, vcapi: opened.exchangeUrl, lcw, verifiablePresentationRequest: request } };
     },
@@ -344,12 +388,23 @@ export function createEarnerService(deps: {
         body.verifiablePresentation ?? (Array.isArray(body.type) && body.type.includes('VerifiablePresentation') ? body : undefined);
       if (presentation === undefined) {
         return {
-          verifiablePresentationRequest: didAuthRequest({ challenge: challengeOf(opened.link), domain, exchangeUrl: opened.exchangeUrl }),
+          verifiablePresentationRequest: didAuthRequest({
+            challenge: await challengeOf(opened.link),
+            domain,
+            exchangeUrl: opened.exchangeUrl,
+          }),
         };
+      }
+      const { challenge, challenge_expires_at: expiresAt } = opened.link;
+      if (challenge === null || expiresAt === null || new Date(expiresAt) <= clock()) {
+        throw new Problem(
+          'did-authentication-failed',
+          'No challenge is open for this exchange (it expired or was used); start again with an empty request',
+        );
       }
       let holder: string;
       try {
-        holder = await verifyDidAuth({ presentation, challenge: challengeOf(opened.link), domain, documentLoader });
+        holder = await verifyDidAuth({ presentation, challenge, domain, documentLoader });
       } catch (error) {
         if (error instanceof DidAuthError) throw new Problem('did-authentication-failed', error.message);
         throw error;
@@ -358,7 +413,9 @@ export function createEarnerService(deps: {
       if (holdings.length === 0) throw new Problem('nothing-to-bundle', 'There is no current credential to collect on this link');
       const now = clock();
       await db.transaction().execute(async (trx) => {
-        await earner.markClaimed(trx, opened.link.id, now, holder);
+        if (!(await earner.markClaimed(trx, opened.link.id, now, holder, challenge))) {
+          throw new Problem('did-authentication-failed', 'This challenge was already used; start again with an empty request');
+        }
         await audit.record(
           {
             issuerId: opened.link.issuer_id,

@@ -92,6 +92,7 @@ export function createServices(deps: ServiceDeps) {
     claimLinkTtlDays: config.claimLinkTtlDays ?? 180,
     walletLinkTtlDays: config.walletLinkTtlDays ?? 7,
     pathwaysOf: (lookupHash, achievementIds) => stacks.pathwaysOf(lookupHash, achievementIds),
+    awardStack: (lookupHash, stackId) => stacks.awardForEarner(lookupHash, stackId),
   });
   const programmes = createProgrammeService({
     db,

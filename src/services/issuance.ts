@@ -250,7 +250,10 @@ export function createIssuanceService(deps: {
           `Achievement ${request.achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`,
         );
       }
-      if ((JSON.parse(version.definition_json) as AchievementDefinition).stack !== undefined) {
+      // A stack version, or any version once the latest is a stack: a stack is only ever awarded.
+      const latest = version.version === version.latest_version ? version : await achievements.findVersion(request.achievement.id);
+      const isStack = (v: { definition_json: string }) => (JSON.parse(v.definition_json) as AchievementDefinition).stack !== undefined;
+      if (isStack(version) || isStack(latest)) {
         throw new Problem(
           'unprocessable-credential',
           `Achievement ${request.achievement.id} is a stack: it is awarded from its components (POST /stacks/${request.achievement.id}/awards), never issued directly`,

@@ -336,13 +336,10 @@ export function createProgrammeService(deps: {
     },
 
     /** Completion data for an issuer (what it issued) or a recognizer (credentials of what it recognises). */
-    async completions(
-      caller: ApiKeyIdentity,
-      options: { as: 'issuer' | 'recognizer'; from?: Date; to?: Date; period?: ReportPeriod },
-    ): Promise<CompletionReport> {
+    async completions(caller: ApiKeyIdentity, options: { as: 'issuer' | 'recognizer'; period?: ReportPeriod }): Promise<CompletionReport> {
       const scope = options.as === 'issuer' ? { issuerId: caller.issuerId } : { recognizerId: caller.issuerId };
       const period = options.period ?? 'month';
-      const counts = await repo.completionCounts(db, scope, { ...options, period });
+      const counts = await repo.completionCounts(db, scope, period);
       const summaries = new Map(
         (await repo.achievementSummaries(db, [...new Set(counts.map((c) => c.achievement_id))])).map((s) => [
           s.id,

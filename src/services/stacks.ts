@@ -8,7 +8,7 @@
  * A stack is never issued directly (POST /credentials refuses it): only through an award, so only once.
  */
 import crypto from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import * as repo from '../db/repositories/stacks.js';
 import { stacksContaining } from '../db/repositories/achievements.js';
@@ -18,15 +18,13 @@ import type { Keyring } from '../keys/keyring.js';
 import type { SecretBox } from '../keys/master-key.js';
 import { Problem } from '../errors.js';
 import type { AchievementDefinition } from '../schemas/achievement.js';
-import type { AchievementService } from './achievements.js';
+import { MAX_STACK_DEPTH as MAX_DEPTH, type AchievementService } from './achievements.js';
 import type { ApiKeyIdentity, IssuerService } from './issuers.js';
 import type { IssuanceService } from './issuance.js';
 import type { EarnerLink } from './earner.js';
 import { recipientLookupHash } from './privacy.js';
+import { hasIssuedTo } from '../db/repositories/credentials.js';
 import type { AuditService } from './audit.js';
-
-/** A stack that is a component of another is followed this deep, no further. */
-const MAX_DEPTH = 3;
 
 export interface StackProgress {
   readonly stackId: string;
@@ -73,6 +71,16 @@ export function createStackService(deps: {
     const definition = JSON.parse(version.definition_json) as AchievementDefinition;
     if (definition.stack === undefined) throw new Problem('achievement-not-found', `Achievement ${stackId} is not a stack`);
     return { version, definition, rules: definition.stack };
+  };
+
+  /**
+   * A stack may count other issuers' credentials, so its issuer may ask about an educator only once it has awarded
+   * them something itself: no looking up arbitrary people's records.
+   */
+  const assertRelationship = async (caller: ApiKeyIdentity, lookupHash: string) => {
+    if (!(await hasIssuedTo(db, caller.issuerId, lookupHash))) {
+      throw new Problem('forbidden', 'This issuer has issued no credential to that identifier, so it cannot ask about their progress');
+    }
   };
 
   const awardOf = (row: { credential_url: string; created_at: Date | string } | undefined): StackProgress['awarded'] =>
@@ -209,7 +217,26 @@ export function createStackService(deps: {
     async onIssued(trx: Transaction<Database>, issued: { achievementId: string; lookupHash: string; depth: number }): Promise<void> {
       if (issued.depth >= MAX_DEPTH) return;
       for (const stackId of (await stacksContaining(trx, [issued.achievementId])).sort()) {
-        await decide(trx, stackId, issued.lookupHash, { force: false, depth: issued.depth });
+        // Another issuer's stack must never block this credential: a failed award is undone alone, recorded, and can
+        // be made later by POST /stacks/{id}/awards or from the earner's page.
+        await sql`savepoint stack_award`.execute(trx);
+        try {
+          await decide(trx, stackId, issued.lookupHash, { force: false, depth: issued.depth });
+          await sql`release savepoint stack_award`.execute(trx);
+        } catch (error) {
+          await sql`rollback to savepoint stack_award`.execute(trx);
+          await audit.record(
+            {
+              issuerId: null,
+              actor: 'system',
+              action: 'stack.award',
+              target: achievements.urls(stackId, 1).url,
+              outcome: 'failed',
+              detail: { reason: (error as Error).message.slice(0, 300) },
+            },
+            trx,
+          );
+        }
       }
     },
 
@@ -222,6 +249,13 @@ export function createStackService(deps: {
       const { version } = await stackOf(db, stackId);
       if (version.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This stack belongs to another issuer');
       const lookupHash = recipientLookupHash(box, recipient.identityType ?? 'emailAddress', recipient.identity);
+      await assertRelationship(caller, lookupHash);
+      return db.transaction().execute((trx) => decide(trx, stackId, lookupHash, { force: true, depth: 0 }));
+    },
+
+    /** The earner's own request, from their private page (their consent to the issuer seeing what counts). */
+    async awardForEarner(lookupHash: string, stackId: string): Promise<StackAwardResult> {
+      await stackOf(db, stackId);
       return db.transaction().execute((trx) => decide(trx, stackId, lookupHash, { force: true, depth: 0 }));
     },
 
@@ -234,6 +268,7 @@ export function createStackService(deps: {
       const { version, definition, rules } = await stackOf(db, stackId);
       if (version.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This stack belongs to another issuer');
       const lookupHash = recipientLookupHash(box, recipient.identityType ?? 'emailAddress', recipient.identity);
+      await assertRelationship(caller, lookupHash);
       return progressFor(stackId, definition.name, rules, lookupHash);
     },
 

@@ -28,7 +28,10 @@ export interface EarnerPageModel {
   /** Null when no credential is current. */
   readonly walletFileUrl: string | null;
   readonly clrs: ReadonlyArray<{ readonly issuerName: string; readonly url: string; readonly count: number }>;
+  /** This page's own URL (forms post below it). */
+  readonly pageUrl: string;
   readonly pathways?: ReadonlyArray<{
+    readonly stackId: string;
     readonly name: string;
     readonly url: string;
     readonly satisfied: boolean;
@@ -116,7 +119,7 @@ export function renderEarnerPage(model: EarnerPageModel): string {
       const state = p.awarded
         ? `<span class="state ok">Completed</span> <a href="${escapeHtml(p.awarded.credentialUrl)}">view the stack credential</a>`
         : p.satisfied
-          ? `<span class="state ok">Complete</span> ${p.award === 'on-request' ? 'the issuer awards it on request' : ''}`
+          ? `<span class="state ok">Complete</span> <form class="inline" method="post" action="${escapeHtml(`${model.pageUrl}/stacks/${p.stackId}`)}"><button class="button small" type="submit">Request this credential</button></form>`
           : `<span class="state warn">In progress</span>`;
       const steps = p.requirements
         .map((r) => `<li>${escapeHtml(r.name ?? 'Requirement')}: ${r.earned} of ${r.needed}${r.complete ? ' ✓' : ''}</li>`)
@@ -155,7 +158,7 @@ export const EARNER_STYLES = `
 .files a{margin-right:14px;white-space:nowrap}
 .state{display:inline-block;font-size:.75rem;font-weight:700;border-radius:999px;padding:1px 9px;vertical-align:middle;margin-left:6px}
 .state.ok{background:var(--ok-bg);color:var(--ok)}.state.bad{background:var(--bad-bg);color:var(--bad)}.state.warn{background:var(--unk-bg);color:var(--unk)}
-.pathways{list-style:none;padding:0}.pathway p{margin:6px 0 2px}.pathway ul{margin:0 0 10px;padding-left:20px}
+.pathways{list-style:none;padding:0}form.inline{display:inline}button.button{border:none;font:inherit;font-weight:600;cursor:pointer}.button.small{padding:3px 10px;font-size:.85rem}.pathway p{margin:6px 0 2px}.pathway ul{margin:0 0 10px;padding-left:20px}
 .bundle-list{padding-left:20px}.bundle-list li{margin-bottom:8px}
 @media (max-width:600px){.pickup-row{flex-direction:column}}
 `;

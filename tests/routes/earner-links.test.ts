@@ -275,6 +275,7 @@ describe(`earner links (${backendName})`, () => {
     });
 
     it('creates a wallet link: 201 {id, kind, url, expiresAt}, 7 days by default, up to 90 on request', async () => {
+      await issue(one, 'links.create@example.org');
       const before = now().getTime();
       const link = await walletLink('links.create@example.org');
       expect(Object.keys(link).sort()).toEqual(['expiresAt', 'id', 'kind', 'url']);
@@ -367,20 +368,45 @@ describe(`earner links (${backendName})`, () => {
       expect(sortedIds(page.credentials)).toEqual([issued.credential.id]);
       // …and the other way round.
       const upper = await issue(two, ' UPPER.Case@Example.org');
-      expect(sortedIds((await pageOf((await walletLink('upper.case@example.org')).url)).credentials)).toEqual([upper.credential.id]);
-      // Only e-mail addresses are case-folded, and the identifier type is part of the lookup.
+      expect(sortedIds((await pageOf((await walletLink('upper.case@example.org', two)).url)).credentials)).toEqual([upper.credential.id]);
+      // Only e-mail addresses are case-folded, and the identifier type is part of the lookup (for the issuer's
+      // relationship with the educator too: it never issued to that string as a sourcedId).
       expect((await pageOf((await walletLink('norm.case@example.org', one, {})).url)).credentials).toHaveLength(1);
       const other = await createLink({ kind: 'wallet', recipient: { identity: 'norm.case@example.org', identityType: 'sourcedId' } });
-      expect(other.statusCode, other.body).toBe(201);
-      expect((await pageOf(other.json().url)).credentials).toEqual([]);
+      expectProblem(other, 403, 'forbidden');
     });
 
-    it('opens an empty page for an address nobody issued to, with nothing to bundle', async () => {
-      const link = await walletLink('nobody@example.org');
-      const page = await pageOf(link.url);
-      expect(page).toMatchObject({ kind: 'wallet', credentials: [], walletFile: null, clrs: [] });
-      expectProblem(await get(`${link.url}/wallet.json`), 409, 'nothing-to-bundle');
-      expectProblem(await get(`${link.url}/clr/${one.issuerId}`), 409, 'nothing-to-bundle');
+    it('refuses (403) a wallet link for an address this issuer never issued to, and makes no link', async () => {
+      const count = async () =>
+        Number((await sql<{ n: number }>`select count(*)::int as n from earner_links`.execute(t.database.db)).rows[0]!.n);
+      const onlyTwo = 'only.two@example.org';
+      await issue(two, onlyTwo);
+      const before = await count();
+      const problem = expectProblem(await createLink({ kind: 'wallet', recipient: { identity: 'nobody@example.org' } }), 403, 'forbidden');
+      expect(JSON.stringify(problem)).not.toContain('nobody@example.org');
+      // An address only the other issuer issued to: the same for this one, 201 for that one.
+      expectProblem(await createLink({ kind: 'wallet', recipient: { identity: onlyTwo } }), 403, 'forbidden');
+      expect(await count()).toBe(before);
+      expect((await createLink({ kind: 'wallet', recipient: { identity: onlyTwo } }, two.auth)).statusCode).toBe(201);
+    });
+
+    it("lets no issuer fish for another issuer's credentials: a wallet link is 403 until it has issued to that person", async () => {
+      const fisher = await createIssuer(t.app.services, { name: 'District Fisher' });
+      const fisherAchievement = (await createAchievement(t.app, fisher, { name: 'Fisher badge' })).id;
+      // A (ofA) holds credentials of one and two; the fisher has none of theirs.
+      expectProblem(await createLink({ kind: 'wallet', recipient: { identity: A } }, fisher.auth), 403, 'forbidden');
+      expectProblem(await createLink({ kind: 'wallet', recipient: { identity: ` ${A.toUpperCase()}` } }, fisher.auth), 403, 'forbidden');
+      expect((await auditEvents('earner-link.create', fisher)).length).toBe(0);
+      // Once it has issued them a credential of its own, it may: the page then shows everything they hold.
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/credentials',
+        headers: fisher.auth,
+        payload: issueRequest(fisherAchievement, { recipient: { identity: A } }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const page = await pageOf((await walletLink(A, fisher)).url);
+      expect(sortedIds(page.credentials)).toEqual(sortedIds([...ofA.map((i) => i.credential), res.json()]));
     });
   });
 
@@ -683,6 +709,104 @@ describe(`earner links (${backendName})`, () => {
       expect((await auditEvents('credential.claim', two)).filter((e) => e.target === link.id)).toHaveLength(1);
     });
 
+    describe('the challenge: random, stored, expiring, used once', () => {
+      const challengeRow = async (linkId: string) => {
+        const row = await linkRow(linkId);
+        return { challenge: row.challenge, expiresAt: row.challenge_expires_at === null ? null : new Date(row.challenge_expires_at) };
+      };
+      const lcwChallenge = async (pageUrl: string) => new URL((await pageOf(pageUrl)).protocols.lcw).searchParams.get('challenge');
+
+      it('is random per link, stored with a 24-hour expiry, and the same on every request while it has over an hour left', async () => {
+        const issued = await issue(one, `challenge.stable.${crypto.randomUUID().slice(0, 8)}@example.org`);
+        const url = await exchangeUrl(issued.claimUrl);
+        const first = (await start(url)).challenge;
+        expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        const stored = await challengeRow(issued.claimLinkId);
+        expect(stored.challenge).toBe(first);
+        expectNearly(stored.expiresAt!.toISOString(), now().getTime() + 24 * 3_600_000);
+        expect((await start(url)).challenge).toBe(first);
+        expect(await lcwChallenge(issued.claimUrl)).toBe(first);
+        const protocols = await t.app.inject({ method: 'GET', url: `/exchanges/${tokenOf(issued.claimUrl)}/protocols` });
+        expect(protocols.json().protocols.verifiablePresentationRequest.challenge).toBe(first);
+        shift = 22 * 3_600_000; // two hours left: still the same
+        expect((await start(url)).challenge).toBe(first);
+        shift = 23.5 * 3_600_000; // under an hour left: a new one, and the old one no longer authenticates
+        const next = (await start(url)).challenge;
+        expect(next).not.toBe(first);
+        expect(await lcwChallenge(issued.claimUrl)).toBe(next);
+        const holder = await multikeyHolder();
+        expectProblem(
+          await exchange(url, { verifiablePresentation: await signDidAuth(holder, { challenge: first, domain }) }),
+          422,
+          'did-authentication-failed',
+        );
+        expect((await linkRow(issued.claimLinkId)).claimed_at).toBeNull();
+        const ok = await exchange(url, { verifiablePresentation: await signDidAuth(holder, { challenge: next, domain }) });
+        expect(ok.statusCode, ok.body).toBe(200);
+      });
+
+      it('cannot be used twice: the same signed presentation replayed is 422, and a pickup gives a NEW challenge', async () => {
+        const issued = await issue(one, `challenge.replay.${crypto.randomUUID().slice(0, 8)}@example.org`);
+        const url = await exchangeUrl(issued.claimUrl);
+        const { challenge } = await start(url);
+        const holder = await multikeyHolder();
+        const vp = await signDidAuth(holder, { challenge, domain });
+        const first = await exchange(url, { verifiablePresentation: vp });
+        expect(first.statusCode, first.body).toBe(200);
+        const claimedAt = (await linkRow(issued.claimLinkId)).claimed_at;
+        expect(await challengeRow(issued.claimLinkId)).toEqual({ challenge: null, expiresAt: null });
+
+        const replay = expectProblem(await exchange(url, { verifiablePresentation: vp }), 422, 'did-authentication-failed');
+        expect(replay.detail).toMatch(/challenge/i);
+        expect(await exchange(url, vp)).toMatchObject({ statusCode: 422 }); // unwrapped, the same
+        expect((await auditEvents('credential.claim')).filter((e) => e.target === issued.claimLinkId)).toHaveLength(1);
+        expect((await linkRow(issued.claimLinkId)).claimed_at).toEqual(claimedAt);
+
+        // POST {} starts again with a new challenge; the deep link carries it; a new presentation over it works once.
+        const renewed = (await start(url)).challenge;
+        expect(renewed).not.toBe(challenge);
+        expect(await lcwChallenge(issued.claimUrl)).toBe(renewed);
+        expect((await exchange(url, { verifiablePresentation: vp })).statusCode).toBe(422); // the old one still not
+        const again = await exchange(url, { verifiablePresentation: await signDidAuth(holder, { challenge: renewed, domain }) });
+        expect(again.statusCode, again.body).toBe(200);
+        expect((await auditEvents('credential.claim')).filter((e) => e.target === issued.claimLinkId)).toHaveLength(2);
+      });
+
+      it('refuses (422) a presentation over a challenge that expired (25 hours later), then offers a new one', async () => {
+        const issued = await issue(one, `challenge.expired.${crypto.randomUUID().slice(0, 8)}@example.org`);
+        const url = await exchangeUrl(issued.claimUrl);
+        const { challenge } = await start(url);
+        const holder = await ed25519Signature2020Holder();
+        const vp = await signDidAuth(holder, { challenge, domain });
+        shift = 25 * 3_600_000;
+        expectProblem(await exchange(url, { verifiablePresentation: vp }), 422, 'did-authentication-failed');
+        expect((await linkRow(issued.claimLinkId)).claimed_at).toBeNull();
+        const fresh = (await start(url)).challenge;
+        expect(fresh).not.toBe(challenge);
+        expectNearly((await challengeRow(issued.claimLinkId)).expiresAt!.toISOString(), now().getTime() + 24 * 3_600_000);
+        expect((await exchange(url, { verifiablePresentation: vp })).statusCode).toBe(422);
+        const ok = await exchange(url, { verifiablePresentation: await signDidAuth(holder, { challenge: fresh, domain }) });
+        expect(ok.statusCode, ok.body).toBe(200);
+      });
+
+      it('refuses (422) a presentation before any challenge was handed out for the link', async () => {
+        const issued = await issue(one, `challenge.none.${crypto.randomUUID().slice(0, 8)}@example.org`);
+        const url = `${t.baseUrl}/exchanges/${tokenOf(issued.claimUrl)}`;
+        expect((await challengeRow(issued.claimLinkId)).challenge).toBeNull();
+        const vp = await signDidAuth(await multikeyHolder(), { challenge: crypto.randomBytes(32).toString('base64url'), domain });
+        expectProblem(await exchange(url, { verifiablePresentation: vp }), 422, 'did-authentication-failed');
+      });
+
+      it('GET /exchanges/{token}/protocols is not cached and sends no Referer', async () => {
+        const issued = await issue(one, `challenge.headers.${crypto.randomUUID().slice(0, 8)}@example.org`);
+        const res = await t.app.inject({ method: 'GET', url: `/exchanges/${tokenOf(issued.claimUrl)}/protocols` });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(new URL(res.json().protocols.lcw).searchParams.get('challenge')).toBe((await challengeRow(issued.claimLinkId)).challenge);
+      });
+    });
+
     describe('refuses a DID authentication that does not verify (422) and marks nothing claimed', () => {
       let issued: Issued;
       let url: string;
@@ -742,6 +866,118 @@ describe(`earner links (${backendName})`, () => {
     });
   });
 
+  describe("the earner's request for a completed stack (a form on their page)", () => {
+    const who = `stack.request.${crypto.randomUUID().slice(0, 8)}@example.org`;
+    let first: string;
+    let second: string;
+    let stack: string;
+    let unrelatedStack: string;
+    let claimUrl: string;
+    let wallet: Json;
+
+    const createStack = async (components: string[], award: 'automatic' | 'on-request' = 'on-request'): Promise<string> => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/achievements',
+        headers: one.auth,
+        payload: {
+          name: 'Assessment Pathway',
+          description: 'A stack of micro-credentials.',
+          achievementType: 'LearningProgram',
+          criteria: { narrative: 'Earn the components.' },
+          stack: { award, requirements: [{ name: 'Core', components: components.map((achievementId) => ({ achievementId })) }] },
+        },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().id;
+    };
+    const issueOf = async (achievementId: string, by: Issuer, identity: string) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/credentials',
+        headers: by.auth,
+        payload: issueRequest(achievementId, { recipient: { identity } }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return { credential: res.json() as Json, claimUrl: String(res.headers['claim-url']) };
+    };
+    const requestStack = (pageUrl: string, stackId: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `${pathOf(pageUrl)}/stacks/${stackId}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: '',
+      });
+    const stackCredentials = (stackId: string) =>
+      t.database.db.selectFrom('credentials').selectAll().where('achievement_id', '=', stackId).execute();
+
+    beforeAll(async () => {
+      first = (await createAchievement(t.app, one, { name: 'Stack Request One' })).id;
+      second = (await createAchievement(t.app, two, { name: 'Stack Request Two' })).id;
+      const third = (await createAchievement(t.app, one, { name: 'Stack Request Elsewhere' })).id;
+      stack = await createStack([first, second]);
+      unrelatedStack = await createStack([third]);
+      claimUrl = (await issueOf(first, one, who)).claimUrl;
+      await issueOf(second, two, who);
+      wallet = await walletLink(who, two);
+    });
+
+    it('offers "Request this credential" on the page as a plain form posting below the page', async () => {
+      const res = await get(wallet.url, 'text/html');
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.body).toContain('Request this credential');
+      expect(res.body).toContain(`<form class="inline" method="post" action="${wallet.url}/stacks/${stack}">`);
+      expect(String(res.headers['content-security-policy'])).toContain("form-action 'self'");
+      expect(res.body).not.toContain(unrelatedStack);
+    });
+
+    it('refuses a stack not on the page (404), one not complete (409) and a dead link (404/410), issuing nothing', async () => {
+      expectProblem(await requestStack(wallet.url, unrelatedStack), 404, 'not-found');
+      expectProblem(await requestStack(wallet.url, crypto.randomUUID()), 404);
+      expectProblem(await requestStack(wallet.url, first), 404); // a plain achievement, not a stack
+      const short = `short.${crypto.randomUUID().slice(0, 8)}@example.org`;
+      const partial = await issueOf(first, one, short);
+      const problem = expectProblem(await requestStack(partial.claimUrl, stack), 409, 'stack-not-complete');
+      expect(problem.detail).toBeDefined();
+      expectProblem(
+        await requestStack(`${t.baseUrl}/earner/${crypto.randomBytes(32).toString('base64url')}`, stack),
+        404,
+        'link-not-found',
+      );
+      const revoked = await walletLink(who);
+      expect((await revokeLink(revoked.id)).statusCode).toBe(204);
+      expectExpired(await requestStack(revoked.url, stack));
+      expect(await stackCredentials(stack)).toHaveLength(0);
+      expect(await stackCredentials(unrelatedStack)).toHaveLength(0);
+    });
+
+    it('awards it on the POST from the claim page (303 back to the page); again, and from the wallet page, 303 with no second', async () => {
+      const res = await requestStack(claimUrl, stack);
+      expect(res.statusCode, res.body).toBe(303);
+      expect(res.headers.location).toBe(claimUrl);
+      expect(res.headers['cache-control']).toBe('no-store');
+      const rows = await stackCredentials(stack);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.issuer_id).toBe(one.issuerId);
+      const credential = JSON.parse(rows[0]!.signed_json) as Json;
+      expect((await verifyIndependently(credential)).verified).toBe(true);
+
+      const again = await requestStack(claimUrl, stack);
+      expect(again.statusCode).toBe(303);
+      const fromWallet = await requestStack(wallet.url, stack);
+      expect(fromWallet.statusCode).toBe(303);
+      expect(fromWallet.headers.location).toBe(wallet.url);
+      expect(await stackCredentials(stack)).toHaveLength(1);
+
+      // The page now shows it completed, with its credential and no form; the wallet lists the stack credential.
+      const html = (await get(wallet.url, 'text/html')).body;
+      expect(html).toContain('Completed');
+      expect(html).toContain(rows[0]!.credential_url);
+      expect(html).not.toContain(`action="${wallet.url}/stacks/${stack}"`);
+      expect((await pageOf(wallet.url)).credentials.map((c: Json) => c.id)).toContain(rows[0]!.credential_url);
+    });
+  });
+
   describe('erasure', () => {
     it("revokes the issuer's wallet links for the recipient and the claim links of their credentials", async () => {
       const who = 'erase.case@example.org';
@@ -768,7 +1004,9 @@ describe(`earner links (${backendName})`, () => {
       // The other issuer's links stay, and no longer find the erased credential.
       expect(sortedIds((await pageOf(theirLink.url)).credentials)).toEqual([theirs.credential.id]);
       expect((await get(theirs.claimUrl)).statusCode).toBe(200);
-      expect(sortedIds((await pageOf((await walletLink(who, one)).url)).credentials)).toEqual([theirs.credential.id]);
+      // The erasing issuer holds nothing for them any more, so it can no longer open their wallet (403); the other can.
+      expectProblem(await createLink({ kind: 'wallet', recipient: { identity: who } }), 403, 'forbidden');
+      expect(sortedIds((await pageOf((await walletLink(who, two)).url)).credentials)).toEqual([theirs.credential.id]);
       const stored = await t.database.db
         .selectFrom('clr_credentials')
         .select('recipient_lookup_hash')
@@ -854,6 +1092,24 @@ describe(`earner links (${backendName})`, () => {
 
     // Known bug (src/logger.ts redactPath): the pattern is anchored at one leading slash, so a request for the
     // link with a doubled slash (a platform joining "https://host/" and "/claim/…") is logged with its token.
+    it('never hold a link token for a percent-encoded path: GET /%63laim/{token} is logged as /claim/[redacted]', async () => {
+      const before = lines.length;
+      const escaped = (token: string) => `%${token.charCodeAt(0).toString(16)}${token.slice(1)}`;
+      expect((await app.inject({ method: 'GET', url: `/%63laim/${claimToken}` })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: `/%65arner/${walletToken}/wallet.json` })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: `/claim/${escaped(claimToken)}` })).statusCode).toBe(200);
+      const fresh = lines.slice(before);
+      const log = fresh.join('\n');
+      expect(log).not.toContain(claimToken);
+      expect(log).not.toContain(walletToken);
+      expect(log).not.toContain(claimToken.slice(1));
+      const paths = fresh
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg === 'request')
+        .map((l) => l.path);
+      expect(paths).toEqual(['/claim/[redacted]', '/earner/[redacted]/wallet.json', '/claim/[redacted]']);
+    });
+
     it('never hold a link token even for a mangled path such as //claim/{token} (bug: logged in clear)', async () => {
       const before = lines.length;
       expect((await app.inject({ method: 'GET', url: `//claim/${claimToken}` })).statusCode).toBe(404);

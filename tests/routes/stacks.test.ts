@@ -777,8 +777,9 @@ describe(`stacks (${backendName})`, () => {
       const problem = expectProblem(await requestAward(stack, { identity: earner }), 409, 'stack-not-complete');
       expect(problem.detail).toContain('Core: 1 of 2');
       expect(await stackCredentials(stack, ca)).toHaveLength(0);
-      const nobody = expectProblem(await requestAward(stack, { identity: newEarner() }), 409, 'stack-not-complete');
-      expect(nobody.detail).toContain('Core: 0 of 2');
+      // An educator this issuer never issued to: no award and no progress to ask about (403, not 409).
+      const stranger = expectProblem(await requestAward(stack, { identity: newEarner() }), 403, 'forbidden');
+      expect(stranger.detail).not.toContain('Core');
     });
 
     it("refuses another issuer's key (403), an unknown stack and a plain achievement (404), no key (401), bad bodies (400)", async () => {
@@ -887,11 +888,53 @@ describe(`stacks (${backendName})`, () => {
       ]);
     });
 
-    it('shows nothing earned for an educator with no credentials', async () => {
-      const p = await progressOf(stack, newEarner());
+    it('refuses (403) progress and awards for an educator this issuer never issued to, whatever others issued them', async () => {
+      const stranger = newEarner();
+      const refused = expectProblem(await progress(stack, { identity: stranger }), 403, 'forbidden');
+      expect(JSON.stringify(refused)).not.toContain(stranger);
+      expectProblem(await requestAward(stack, { identity: stranger }), 403, 'forbidden');
+      // Another issuer's credential makes no relationship with this one.
+      const foreign = await component('Progress foreign', other);
+      await issued(foreign, stranger, {}, other);
+      expectProblem(await progress(stack, { identity: stranger }), 403, 'forbidden');
+      expectProblem(await requestAward(stack, { identity: stranger }), 403, 'forbidden');
+      // Once this issuer has issued them anything (here, no component), it may ask: nothing earned yet.
+      const unrelated = await component('Progress unrelated');
+      await issued(unrelated, stranger);
+      const p = await progressOf(stack, stranger);
       expect(p.satisfied).toBe(false);
       expect(p.requirements.map((r: Json) => r.earned)).toEqual([0, 0]);
       expect(p.requirements.flatMap((r: Json) => r.components.map((x: Json) => x.credentialUrl))).toEqual([null, null, null, null]);
+      expectProblem(await requestAward(stack, { identity: stranger }), 409, 'stack-not-complete');
+    });
+
+    it('uses the normalised lookup for the relationship: "  X@Example " asks about the educator issued to as "x@example"', async () => {
+      const earner = newEarner();
+      const ca = await issued(a, earner.toLowerCase());
+      const p = await progressOf(stack, `  ${earner.toUpperCase()} `);
+      expect(p.requirements[0].components[0]).toMatchObject({ achievementId: a, credentialUrl: ca.id });
+      // The identifier type is part of the lookup: the same string as a sourcedId is someone this issuer never issued to.
+      expectProblem(await progress(stack, { identity: earner, identityType: 'sourcedId' }), 403, 'forbidden');
+    });
+
+    it("lets no issuer fish for another issuer's credentials with a stack over them, until it has issued to that person", async () => {
+      // "other" publishes a stack over this issuer's achievements, then asks about an educator of this issuer.
+      const fishing = await newStack({ award: 'on-request', requirements: [{ components: all(a, b) }] }, other, {
+        name: 'Fishing pathway',
+      });
+      const earner = newEarner();
+      const ca = await issued(a, earner);
+      await issued(b, earner);
+      const refused = expectProblem(await progress(fishing, { identity: earner }, other.auth), 403, 'forbidden');
+      expect(refused.detail ?? '').not.toContain(ca.id);
+      expectProblem(await requestAward(fishing, { identity: earner }, other.auth), 403, 'forbidden');
+      expect(await stackCredentials(fishing, ca)).toHaveLength(0);
+      // Once "other" has issued the educator a credential of its own, it may.
+      await issued(await component('Fishing own', other), earner, {}, other);
+      const p = (await progress(fishing, { identity: earner }, other.auth)).json();
+      expect(p).toMatchObject({ satisfied: true, awarded: null });
+      expect((await requestAward(fishing, { identity: earner }, other.auth)).statusCode).toBe(201);
+      expect(await stackCredentials(fishing, ca)).toHaveLength(1);
     });
 
     it("needs a key with the 'issue' scope of the stack's issuer", async () => {
@@ -961,6 +1004,134 @@ describe(`stacks (${backendName})`, () => {
       await issued(a, earner);
       expect(await stackCredentials(inner, cb)).toHaveLength(1);
       expect(await stackCredentials(outer, cb)).toHaveLength(1);
+    });
+  });
+
+  describe('nesting depth', () => {
+    it('allows a stack of stacks of stacks (3 levels), awarded all the way up by the last component', async () => {
+      const [a, b] = [await component('Depth A'), await component('Depth B')];
+      const s1 = await newStack({ requirements: [{ components: all(a) }] }, issuer, { name: 'Level 1' });
+      const s2 = await newStack({ requirements: [{ components: all(s1) }] }, issuer, { name: 'Level 2' });
+      const s3 = await newStack({ requirements: [{ components: all(s2, b) }] }, issuer, { name: 'Level 3' });
+      const earner = newEarner();
+      const cb = await issued(b, earner, { awardedAt: hoursAgo(1) });
+      await issued(a, earner);
+      for (const s of [s1, s2, s3]) expect(await stackCredentials(s, cb), s).toHaveLength(1);
+    });
+
+    it('refuses (400) a stack that would be a 4th level, and publishes nothing', async () => {
+      const a = await component('Deep A');
+      const s1 = await newStack({ requirements: [{ components: all(a) }] });
+      const s2 = await newStack({ requirements: [{ components: all(s1) }] });
+      const s3 = await newStack({ requirements: [{ components: all(s2) }] });
+      const before = await db().selectFrom('achievements').select('id').execute();
+      const problem = expectProblem(await createStack({ requirements: [{ components: all(s3, a) }] }), 400, 'validation-failed');
+      expect(problem.errors).toContainEqual({ pointer: '#/stack', detail: expect.stringMatching(/at most 3 deep/) });
+      expect(await db().selectFrom('achievements').select('id').execute()).toHaveLength(before.length);
+      // A new version of a stack that would put it 4th is refused too; the latest version stays.
+      const s1b = await newStack({ requirements: [{ components: all(a) }] });
+      expectProblem(await publish(s1b, stackDefinition({ requirements: [{ components: all(s3) }] })), 400, 'validation-failed');
+      expect((await t.app.inject({ method: 'GET', url: `/achievements/${s1b}` })).json().version).toBe('1');
+      // The 3rd level over the same chain is fine.
+      expect((await createStack({ requirements: [{ components: all(s2, a) }] })).statusCode).toBe(201);
+    });
+
+    // Known bug (src/services/achievements.ts resolveStack): the depth is measured only downwards from the new
+    // version's components, never upwards through the stacks that already contain it. Turning the bottom of a
+    // 3-level chain into a stack (or nesting a stack under it) makes the top a 4th level, and is published (201).
+    it('refuses (400) a new version that pushes an existing stack above it to a 4th level (bug: 201)', async () => {
+      const [a, x] = [await component('Upward A'), await component('Upward X')];
+      const s1 = await newStack({ requirements: [{ components: all(a) }] });
+      const s2 = await newStack({ requirements: [{ components: all(s1) }] });
+      await newStack({ requirements: [{ components: all(s2) }] }); // s3: 3 levels
+      const inner = await newStack({ requirements: [{ components: all(x) }] });
+      // s1 now containing a stack would make s3 ⊃ s2 ⊃ s1 ⊃ inner: four levels; so would the plain achievement at
+      // the bottom turned into a stack (s3 ⊃ s2 ⊃ s1 ⊃ a).
+      const statuses = [
+        (await publish(s1, stackDefinition({ requirements: [{ components: all(a, inner) }] }))).statusCode,
+        (await publish(a, stackDefinition({ requirements: [{ components: all(x) }] }))).statusCode,
+      ];
+      expect(statuses).toEqual([400, 400]);
+    });
+  });
+
+  describe('a stack is never issued directly', () => {
+    it('refuses (422) every version of an achievement whose latest version is a stack, an older plain version 1 included', async () => {
+      const [p, c] = [await component('Once plain'), await component('Later component')];
+      const earner = newEarner();
+      const v1 = await issued(p, earner); // plain: issued directly
+      expect(v1.credentialSubject.achievement.id).toBe(`${t.baseUrl}/achievements/${p}`);
+      expect((await publish(p, stackDefinition({ requirements: [{ components: all(c) }] }))).statusCode).toBe(201);
+      for (const achievement of [{ id: p }, { id: p, version: 1 }, { id: p, version: 2 }]) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/credentials',
+          headers: issuer.auth,
+          payload: issueBody(p, newEarner(), { achievement, results: undefined, evidence: undefined }),
+        });
+        const problem = expectProblem(res, 422, 'unprocessable-credential');
+        expect(problem.detail).toContain(`/stacks/${p}/awards`);
+      }
+      expect(await stackCredentials(p)).toHaveLength(1); // the plain version-1 credential only
+    });
+  });
+
+  describe('a stack turned plain', () => {
+    // Possible bug (src/services/issuance.ts): only the latest version is looked at now, so once a stack's latest
+    // version is plain, its older stack version 1 (whose criteria are the stack's rules) is issued directly (201),
+    // bypassing the rules; before the change any stack version was refused.
+    it('still refuses (422) issuing directly a version that is a stack, when a later version is plain (bug: 201)', async () => {
+      const [c, d] = [await component('Turned A'), await component('Turned B')];
+      const s = await newStack({ requirements: [{ components: all(c, d) }] });
+      expect((await publish(s, definition({ name: 'Now a plain micro-credential' }))).statusCode).toBe(201);
+      expect((await issue(s, newEarner())).statusCode).toBe(201); // version 2, plain: fine
+      const res = await issue(s, newEarner(), { achievement: { id: s, version: 1 }, results: undefined, evidence: undefined });
+      expectProblem(res, 422, 'unprocessable-credential');
+    });
+  });
+
+  describe('a failing stack award', () => {
+    it('never fails the component: it is undone alone and audited as failed, and the component is issued (201)', async () => {
+      const failing = await createIssuer(t.app.services, { name: 'District With No Key' });
+      const own = await component('Savepoint component');
+      const stack = await newStack({ requirements: [{ components: all(own) }] }, failing, { name: 'Unsignable pathway' });
+      const control = await newStack({ requirements: [{ components: all(own) }] }, issuer, { name: 'Signable pathway' });
+      // The stack's issuer can no longer sign: its award throws inside the component's transaction.
+      await db().deleteFrom('issuer_keys').where('issuer_id', '=', failing.issuerId).execute();
+      const stackUrl = `${t.baseUrl}/achievements/${stack}`;
+      const failedEvents = () =>
+        db()
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('action', '=', 'stack.award')
+          .where('outcome', '=', 'failed')
+          .where('target', '=', stackUrl)
+          .execute();
+      expect(await failedEvents()).toHaveLength(0);
+
+      const earner = newEarner();
+      const res = await issue(own, earner);
+      expect(res.statusCode, res.body).toBe(201);
+      const credential = res.json();
+      expect(credential.credentialSubject.achievement.id).toBe(`${t.baseUrl}/achievements/${own}`);
+      expect((await t.app.inject({ method: 'GET', url: `/credentials/${uuidOf(credential)}` })).statusCode).toBe(200);
+      expect(await stackCredentials(stack, credential)).toHaveLength(0);
+      expect(await awardsOf(stack, credential)).toHaveLength(0);
+      // The other stack over the same component, decided in the same transaction, is awarded.
+      expect(await stackCredentials(control, credential)).toHaveLength(1);
+
+      const events = await failedEvents();
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ actor: 'system', outcome: 'failed', issuer_id: null });
+      const detail = JSON.parse(events[0]!.detail ?? '{}') as Json;
+      expect(typeof detail.reason).toBe('string');
+      expect(JSON.stringify(events[0])).not.toContain(earner.toLowerCase());
+
+      // Again for another earner: the same, no leftovers from the first.
+      const second = await issue(own, newEarner());
+      expect(second.statusCode, second.body).toBe(201);
+      expect(await failedEvents()).toHaveLength(2);
+      expect(await stackCredentials(stack)).toHaveLength(0);
     });
   });
 });

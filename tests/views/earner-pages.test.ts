@@ -286,4 +286,79 @@ describe(`earner pages in a browser (${backendName})`, () => {
     execFileSync('pdftoppm', ['-png', '-r', '200', '-singlefile', file, path.join(workDir, 'certificate-200')]);
     expect(decodeQr(fs.readFileSync(path.join(workDir, 'certificate-200.png')))).toBe(credential.id);
   });
+
+  it('the wallet page\'s "Request this credential" button, clicked with JavaScript off, awards a completed stack and comes back showing "Completed"', async () => {
+    const who = 'Stack.Earner@District.example';
+    const components: string[] = [];
+    for (const name of ['Questioning Techniques', 'Feedback for Learning']) {
+      const { id } = await createAchievement(t.app, issuer, { name });
+      components.push(id);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/credentials',
+        headers: issuer.auth,
+        payload: issueRequest(id, { recipient: { identity: who, name: 'Sam Park' } }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/achievements',
+      headers: issuer.auth,
+      payload: {
+        name: 'Feedback Pathway',
+        description: 'A stack of two micro-credentials, awarded on request.',
+        achievementType: 'LearningProgram',
+        criteria: { narrative: 'Earn both components.' },
+        stack: {
+          award: 'on-request',
+          requirements: [{ name: 'Core', components: components.map((achievementId) => ({ achievementId })) }],
+        },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const stackId = created.json().id as string;
+    const link = await t.app.inject({
+      method: 'POST',
+      url: '/earner-links',
+      headers: issuer.auth,
+      payload: { kind: 'wallet', recipient: { identity: who } },
+    });
+    expect(link.statusCode, link.body).toBe(201);
+    const url = link.json().url as string;
+
+    const page = await context.newPage();
+    const problems = watch(page);
+    expect((await page.goto(url, { waitUntil: 'load' }))?.status()).toBe(200);
+    const pathway = page.locator('li.pathway', { hasText: 'Feedback Pathway' });
+    await expect(pathway.locator('.state').allTextContents()).resolves.toEqual(['Complete']);
+    const button = pathway.locator('form[method=post] button', { hasText: 'Request this credential' });
+    await expect(button.count()).resolves.toBe(1);
+    await expect(pathway.locator('form').getAttribute('action')).resolves.toBe(`${url}/stacks/${stackId}`);
+    await expect(page.locator('li.holding').count()).resolves.toBe(2);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'wallet-page-stack-request.png'), fullPage: true });
+
+    const [posted] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${url}/stacks/${stackId}` && r.request().method() === 'POST'),
+      button.click(),
+    ]);
+    await page.waitForLoadState('load');
+    expect(posted.status()).toBe(303);
+    expect(posted.request().headers()['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(page.url()).toBe(url);
+
+    const after = page.locator('li.pathway', { hasText: 'Feedback Pathway' });
+    await expect(after.locator('.state').allTextContents()).resolves.toEqual(['Completed']);
+    await expect(after.locator('form').count()).resolves.toBe(0);
+    const credentialHref = await after.locator('a', { hasText: 'view the stack credential' }).getAttribute('href');
+    const rows = await t.database.db.selectFrom('credentials').select('credential_url').where('achievement_id', '=', stackId).execute();
+    expect(rows.map((r) => r.credential_url)).toEqual([credentialHref]);
+    // The stack credential is now one of the holdings.
+    await expect(page.locator('li.holding').count()).resolves.toBe(3);
+    expect(squash(await page.locator('body').innerText())).toContain('Feedback Pathway');
+
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'wallet-page-stack-completed.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

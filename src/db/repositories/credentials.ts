@@ -53,3 +53,15 @@ export async function eraseRecipient(db: Db, args: { issuerId: string; lookupHas
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Whether an issuer has issued anything to a recipient (a platform may ask only about educators it has awarded). */
+export async function hasIssuedTo(db: Db, issuerId: string, lookupHash: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('credentials')
+    .select('id')
+    .where('issuer_id', '=', issuerId)
+    .where('recipient_lookup_hash', '=', lookupHash)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

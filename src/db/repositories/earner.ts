@@ -39,8 +39,19 @@ export async function touchLink(db: Db, id: string, at: Date): Promise<void> {
   await db.updateTable('earner_links').set({ last_used_at: at }).where('id', '=', id).execute();
 }
 
-export async function markClaimed(db: Db, id: string, at: Date, holderDid: string): Promise<void> {
-  await db.updateTable('earner_links').set({ claimed_at: at, holder_did: holderDid, last_used_at: at }).where('id', '=', id).execute();
+/** Records the pickup and uses up the challenge; false when the challenge was already used (a replay). */
+export async function markClaimed(db: Db, id: string, at: Date, holderDid: string, challenge: string): Promise<boolean> {
+  const result = await db
+    .updateTable('earner_links')
+    .set({ claimed_at: at, holder_did: holderDid, last_used_at: at, challenge: null, challenge_expires_at: null })
+    .where('id', '=', id)
+    .where('challenge', '=', challenge)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function setChallenge(db: Db, id: string, challenge: string, expiresAt: Date): Promise<void> {
+  await db.updateTable('earner_links').set({ challenge, challenge_expires_at: expiresAt }).where('id', '=', id).execute();
 }
 
 /** Every credential held for a recipient lookup hash, across issuers, newest first. */

@@ -95,7 +95,7 @@ export interface CompletionCount {
 export async function completionCounts(
   db: Db,
   scope: { issuerId: string } | { recognizerId: string },
-  range: { from?: Date; to?: Date; period: ReportPeriod },
+  periodOf: ReportPeriod,
 ): Promise<CompletionCount[]> {
   const utc = sql`created_at at time zone 'UTC'`;
   const period = {
@@ -103,7 +103,7 @@ export async function completionCounts(
     quarter: sql<string>`to_char(${utc}, 'YYYY-"Q"Q')`,
     year: sql<string>`to_char(${utc}, 'YYYY')`,
     all: sql<string>`'all'`,
-  }[range.period];
+  }[periodOf];
   let query = db
     .selectFrom('credentials')
     .select(['achievement_id', period.as('period'), 'status', (eb) => eb.fn.countAll<string>().as('count')]);
@@ -117,8 +117,6 @@ export async function completionCounts(
             .where('recognizer_id', '=', scope.recognizerId)
             .where('withdrawn_at', 'is', null),
         );
-  if (range.from !== undefined) query = query.where('created_at', '>=', range.from);
-  if (range.to !== undefined) query = query.where('created_at', '<', range.to);
   return query.groupBy(['achievement_id', 'period', 'status']).orderBy('achievement_id').orderBy('period').orderBy('status').execute();
 }
 
