@@ -77,7 +77,8 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
     },
   });
 
-  const pageModel = (opened: OpenedLink, protocols: Awaited<ReturnType<typeof earner.protocols>>['protocols']) => {
+  type LinkPage = Awaited<ReturnType<typeof earner.page>>;
+  const pageModel = (opened: OpenedLink, protocols: LinkPage['protocols'], pathways: LinkPage['pathways']) => {
     const current = opened.holdings.filter((h) => h.current);
     const issuers = new Map<string, { issuerName: string; count: number }>();
     for (const h of current) {
@@ -100,17 +101,17 @@ export default async function earnerRoutes(app: FastifyInstance, { services }: {
       clrs: [...issuers].map(([issuerId, c]) => ({ ...c, issuerId, url: `${opened.pageUrl}/clr/${issuerId}` })),
       pickup: current.length === 0 ? null : { lcwUrl: protocols.lcw, exchangeUrl: protocols.vcapi, interactionUrl: protocols.iu },
       protocols,
-      pathways: opened.pathways,
+      pathways,
     };
   };
 
   const showLink = (kind: 'claim' | 'wallet') => async (request: FastifyRequest, reply: FastifyReply) => {
     const token = tokenOf(request);
-    const opened = await earner.open(token, kind);
-    const { protocols } = await earner.protocols(token);
-    const model = pageModel(opened, protocols);
+    const html = prefersHtml(request.headers.accept);
+    const { opened, protocols, pathways } = await earner.page(token, kind, { pathways: html });
+    const model = pageModel(opened, protocols, pathways);
     void reply.header('vary', 'Accept');
-    if (prefersHtml(request.headers.accept)) return sendPage(reply, renderEarnerPage(model), { form: true });
+    if (html) return sendPage(reply, renderEarnerPage(model), { form: true });
     // JSON: the listing plus the CHAPI/VC-API "protocols" object, so the link is also an interaction URL for wallets.
     return reply
       .header('cache-control', 'no-store')

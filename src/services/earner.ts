@@ -59,8 +59,9 @@ export interface OpenedLink {
   /** For the exchange: where the wallet posts, and what it must sign. */
   readonly exchangeUrl: string;
   readonly pageUrl: string;
-  /** The stacks (pathways) the earner's credentials belong to, with progress. */
-  readonly pathways: readonly StackProgress[];
+  /** Whose credentials these are (the wallet link's, or the claimed credential's): for pathways, never shown. */
+  readonly lookupHash: string | null;
+  readonly achievementIds: readonly string[];
 }
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
@@ -176,18 +177,29 @@ export function createEarnerService(deps: {
     } else {
       rows = link.recipient_lookup_hash === null ? [] : await earner.credentialsOfRecipient(db, link.recipient_lookup_hash);
     }
-    const lookupHash = link.recipient_lookup_hash ?? rows[0]?.recipient_lookup_hash ?? null;
-    const pathways =
-      lookupHash === null || deps.pathwaysOf === undefined
-        ? []
-        : await deps.pathwaysOf(lookupHash, [...new Set(rows.map((r) => r.achievement_id))]);
     return {
       link,
       holdings: rows.map((r) => toHolding(r, now)),
       exchangeUrl: exchangeUrlOf(token),
       pageUrl: pageUrlOf(link.kind, token),
-      pathways,
+      lookupHash: link.recipient_lookup_hash ?? rows[0]?.recipient_lookup_hash ?? null,
+      achievementIds: [...new Set(rows.map((r) => r.achievement_id))],
     };
+  }
+
+  /** Progress on the stacks the link's credentials belong to (only the page and a stack request need it). */
+  const pathwaysOf = async (opened: OpenedLink): Promise<StackProgress[]> =>
+    opened.lookupHash === null || deps.pathwaysOf === undefined ? [] : deps.pathwaysOf(opened.lookupHash, opened.achievementIds);
+
+  /** The CHAPI/VC-API "protocols" object of an opened link, with its current challenge. */
+  async function protocolsOf(opened: OpenedLink) {
+    const challenge = await challengeOf(opened.link);
+    const request = didAuthRequest({ challenge, domain, exchangeUrl: opened.exchangeUrl });
+    const lcw =
+      `https://lcw.app/request.html?issuer=${encodeURIComponent(domain)}&auth_type=bearer` +
+      `&challenge=${encodeURIComponent(challenge)}&vc_request_url=${encodeURIComponent(opened.exchangeUrl)}`;
+    // iu: the interaction URL (short enough for a readable QR code): JSON protocols for wallets, the page for people.
+    return { iu: `${opened.pageUrl}?iuv=1`, vcapi: opened.exchangeUrl, lcw, verifiablePresentationRequest: request };
   }
 
   /** A link made on a platform's request, audited in the same transaction (never whom it is for). */
@@ -356,26 +368,24 @@ export function createEarnerService(deps: {
      */
     async requestStack(token: string, stackId: string): Promise<string> {
       const opened = await open(token);
-      const pathway = opened.pathways.find((p) => p.stackId === stackId);
-      if (pathway === undefined || deps.awardStack === undefined) throw new Problem('not-found', 'That stack is not one of your pathways');
-      const lookupHash =
-        opened.link.recipient_lookup_hash ?? (await credentials.findCredential(db, opened.link.credential_id!))?.recipient_lookup_hash;
-      if (lookupHash === null || lookupHash === undefined) throw new Problem('not-found', 'That stack is not one of your pathways');
-      const result = await deps.awardStack(lookupHash, stackId);
+      const onPage = (await pathwaysOf(opened)).some((p) => p.stackId === stackId);
+      if (!onPage || opened.lookupHash === null || deps.awardStack === undefined) {
+        throw new Problem('not-found', 'That stack is not one of your pathways');
+      }
+      const result = await deps.awardStack(opened.lookupHash, stackId);
       if (result.outcome === 'not-complete') throw new Problem('stack-not-complete', "Your credentials do not meet this stack's rules yet");
       return opened.pageUrl;
     },
 
     /** What a wallet needs to start the pickup (CHAPI/VC-API "protocols" object and the LCW deep link). */
     async protocols(token: string) {
-      const opened = await open(token);
-      const challenge = await challengeOf(opened.link);
-      const request = didAuthRequest({ challenge, domain, exchangeUrl: opened.exchangeUrl });
-      const lcw =
-        `https://lcw.app/request.html?issuer=${encodeURIComponent(domain)}&auth_type=bearer` +
-        `&challenge=${encodeURIComponent(challenge)}&vc_request_url=${encodeURIComponent(opened.exchangeUrl)}`;
-      // iu: the interaction URL (short enough for a readable QR code): JSON protocols for wallets, the page for people.
-      return { protocols: { iu: `${opened.pageUrl}?iuv=1`, vcapi: opened.exchangeUrl, lcw, verifiablePresentationRequest: request } };
+      return { protocols: await protocolsOf(await open(token)) };
+    },
+
+    /** Everything the link's page shows: the link opened once, its protocols and, for people, its pathways. */
+    async page(token: string, kind: EarnerLinkKind, options: { pathways: boolean }) {
+      const opened = await open(token, kind);
+      return { opened, protocols: await protocolsOf(opened), pathways: options.pathways ? await pathwaysOf(opened) : [] };
     },
 
     /**

@@ -44,11 +44,15 @@ export interface StackProgress {
   }>;
 }
 
-export interface StackAwardResult {
+/** What one decision did (made on every component issued, so it computes no progress report). */
+export interface StackDecision {
   readonly outcome: 'awarded' | 'already-awarded' | 'not-complete';
   readonly credentialUrl?: string;
   readonly text?: string;
   readonly claimLink?: EarnerLink;
+}
+
+export interface StackAwardResult extends StackDecision {
   readonly progress: StackProgress;
 }
 
@@ -99,6 +103,16 @@ export function createStackService(deps: {
       };
     });
 
+  /** The latest name of each component (for progress, and the stack credential's evidence). */
+  const componentNames = async (executor: Kysely<Database>, rules: NonNullable<AchievementDefinition['stack']>) => {
+    const names = new Map<string, string>();
+    for (const id of componentIds(rules)) {
+      const row = await achievements.findVersion(id, undefined, executor).catch(() => undefined);
+      names.set(id, row === undefined ? id : String((JSON.parse(row.achievement_json) as { name?: unknown }).name));
+    }
+    return names;
+  };
+
   const progressOf = async (
     executor: Kysely<Database>,
     stackId: string,
@@ -107,11 +121,7 @@ export function createStackService(deps: {
     evaluation: StackEvaluation,
     awarded: StackProgress['awarded'],
   ): Promise<StackProgress> => {
-    const names = new Map<string, string>();
-    for (const id of componentIds(rules)) {
-      const row = await achievements.findVersion(id, undefined, executor).catch(() => undefined);
-      names.set(id, row === undefined ? id : String((JSON.parse(row.achievement_json) as { name?: unknown }).name));
-    }
+    const names = await componentNames(executor, rules);
     return {
       stackId,
       url: achievements.urls(stackId, 1).url,
@@ -143,25 +153,22 @@ export function createStackService(deps: {
     stackId: string,
     lookupHash: string,
     options: { force: boolean; depth: number },
-  ): Promise<StackAwardResult> {
+  ): Promise<StackDecision> {
     await repo.lockStacksOfEarner(trx, lookupHash);
-    const { version, definition, rules } = await stackOf(trx, stackId);
+    const { version, rules } = await stackOf(trx, stackId);
     const now = clock();
-    const earned = earnedOf(await repo.currentCredentialsOf(trx, lookupHash, componentIds(rules), now));
-    const evaluation = evaluateStack(rules, earned);
+    const rows = await repo.currentCredentialsOf(trx, lookupHash, componentIds(rules), now);
+    const evaluation = evaluateStack(rules, earnedOf(rows));
     const existing = await repo.findAward(trx, stackId, lookupHash);
-    const progress = await progressOf(trx, stackId, definition.name, rules, evaluation, awardOf(existing));
-    if (existing !== undefined)
-      return { outcome: 'already-awarded', credentialUrl: existing.credential_url, text: existing.signed_json, progress };
-    if (!evaluation.satisfied || (!options.force && (rules.award ?? 'automatic') !== 'automatic'))
-      return { outcome: 'not-complete', progress };
+    if (existing !== undefined) return { outcome: 'already-awarded', credentialUrl: existing.credential_url, text: existing.signed_json };
+    if (!evaluation.satisfied || (!options.force && (rules.award ?? 'automatic') !== 'automatic')) return { outcome: 'not-complete' };
 
     // The stack credential identifies the earner as the newest component does (the same salted hash).
-    const newest = await repo.currentCredentialsOf(trx, lookupHash, [evaluation.counted.at(-1)!.achievementId], now);
-    const source = JSON.parse(newest.find((r) => r.id === evaluation.counted.at(-1)!.credentialId)!.signed_json) as Record<string, unknown>;
+    const newest = rows.find((r) => r.id === evaluation.counted.at(-1)!.credentialId)!;
+    const source = JSON.parse(newest.signed_json) as Record<string, unknown>;
     const subject = asArray(source.credentialSubject).find(isObject) ?? {};
     const identifier = asArray(subject.identifier).filter(isObject);
-    const names = new Map(progress.requirements.flatMap((r) => r.components.map((c) => [c.achievementId, c.name] as const)));
+    const names = await componentNames(trx, rules);
 
     const issuer = await issuers.getIssuer(version.issuer_id, trx);
     const signer = await keyring.signerFor(await issuers.signingKey(issuer, trx));
@@ -203,13 +210,7 @@ export function createStackService(deps: {
       },
       trx,
     );
-    return {
-      outcome: 'awarded',
-      credentialUrl: url,
-      text: issued.text,
-      claimLink: issued.claimLink,
-      progress: { ...progress, awarded: { credentialUrl: url, awardedAt: now.toISOString() } },
-    };
+    return { outcome: 'awarded', credentialUrl: url, text: issued.text, claimLink: issued.claimLink };
   }
 
   return {
@@ -250,11 +251,13 @@ export function createStackService(deps: {
       if (version.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This stack belongs to another issuer');
       const lookupHash = recipientLookupHash(box, recipient.identityType ?? 'emailAddress', recipient.identity);
       await assertRelationship(caller, lookupHash);
-      return db.transaction().execute((trx) => decide(trx, stackId, lookupHash, { force: true, depth: 0 }));
+      const decision = await db.transaction().execute((trx) => decide(trx, stackId, lookupHash, { force: true, depth: 0 }));
+      const { definition, rules } = await stackOf(db, stackId);
+      return { ...decision, progress: await progressFor(stackId, definition.name, rules, lookupHash) };
     },
 
     /** The earner's own request, from their private page (their consent to the issuer seeing what counts). */
-    async awardForEarner(lookupHash: string, stackId: string): Promise<StackAwardResult> {
+    async awardForEarner(lookupHash: string, stackId: string): Promise<StackDecision> {
       await stackOf(db, stackId);
       return db.transaction().execute((trx) => decide(trx, stackId, lookupHash, { force: true, depth: 0 }));
     },
