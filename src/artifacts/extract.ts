@@ -7,12 +7,10 @@
  * Pure; the caller verifies what comes out.
  */
 import sjson from 'secure-json-parse';
-import { jsonDepth, MAX_JSON_DEPTH } from '../credentials/json.js';
+import { isObject, jsonDepth, MAX_JSON_DEPTH, type Json } from '../credentials/json.js';
 import { extractFromPng, ImageFormatError, isPng, PNG_KEYWORDS } from './png.js';
 import { extractFromSvg } from './svg.js';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const typesOf = (v: Json): unknown[] => (Array.isArray(v.type) ? v.type : [v.type]);
 
 /** More than this many credentials in one file are not checked. */

@@ -1,10 +1,9 @@
 /** What the badge and the certificate show, read from a signed OB 3.0 credential (untrusted JSON, read safely). */
+import { asArray, isObject, type Json } from '../credentials/json.js';
 import type { BadgeFace } from './svg.js';
 import type { CertificateModel } from './certificate.js';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter(isObject);
+const list = (v: unknown): Json[] => asArray(v).filter(isObject);
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 export const humanDate = (value: unknown): string => {

@@ -3,13 +3,8 @@
  * counts for (recognitions) and who vouches for it (endorsements, each verified when the page is made).
  * Pure function of the view model; no scripts.
  */
-import { escapeHtml, formatDate, link, renderMarkdown } from './html.js';
+import { escapeHtml, formatDate, link, renderMarkdown, isObject, list, text, type Json } from './html.js';
 import { layout } from './layout.js';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter(isObject);
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 const PURPOSES: Record<string, string> = {
   'license-renewal': 'Licence renewal',

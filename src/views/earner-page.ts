@@ -4,13 +4,10 @@
  * Pure function of the view model; no scripts.
  */
 import { qrSvg } from '../artifacts/qr.js';
-import { escapeHtml, formatDate } from './html.js';
+import { escapeHtml, formatDate, isObject, text, type Json } from './html.js';
 import { layout } from './layout.js';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const first = (v: unknown): Json => (Array.isArray(v) ? (v.find(isObject) ?? {}) : isObject(v) ? v : {});
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 export interface EarnerHoldingView {
   readonly credential: Json;

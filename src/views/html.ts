@@ -1,5 +1,13 @@
 /** HTML building blocks: everything interpolated goes through `escapeHtml`; Markdown is rendered from escaped text. */
 
+/** Reading untrusted credential JSON in views (views may not import credentials/). */
+export type Json = Record<string, unknown>;
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The objects in "one value or an array of values". */
+export const list = (v: unknown): Json[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter(isObject);
+/** A string value, or ''. */
+export const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 export const escapeHtml = (value: unknown): string =>
   String(value ?? '')
     .replace(/&/g, '&amp;')

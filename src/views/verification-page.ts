@@ -3,21 +3,16 @@
  * then what was achieved and how it was judged. Pure function of the credential and its verification report;
  * no scripts (the page works with JavaScript off and under a strict CSP) and it prints on one or two pages.
  */
-import { escapeHtml, formatDate, link, renderMarkdown, safeHref } from './html.js';
+import { escapeHtml, formatDate, link, renderMarkdown, safeHref, isObject, list, text, type Json } from './html.js';
 import { STYLES } from './layout.js';
 import { recognitionsTable, type RecognitionView } from './achievement-page.js';
 
-type Json = Record<string, unknown>;
 /** The verification report (schemas/credential.ts VerificationResult), read-only. */
 export interface Report {
   readonly verified: boolean;
   readonly checks: ReadonlyArray<{ readonly check: string; readonly outcome: 'pass' | 'fail' | 'error'; readonly message: string }>;
   readonly warnings: readonly string[];
 }
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter(isObject);
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 const CHECK_LABELS: Record<string, string> = {
   shape: 'Credential structure',
