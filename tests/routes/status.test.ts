@@ -8,12 +8,12 @@ import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backendName } from '../helpers/database.js';
 import { createAchievement, createIssuer, issueRequest, type Issuer } from '../helpers/factories.js';
 import { verifyIndependently } from '../helpers/independent-verifier.js';
+import { launchChromium } from '../helpers/browser.js';
 
 type Json = Record<string, unknown>;
 interface Check {
@@ -512,18 +512,7 @@ describe(`credential status (${backendName})`, () => {
       expect(suspendedPage.body).toContain('Under review &lt;b&gt;pending&lt;/b&gt; a complaint');
       expect(suspendedPage.body).not.toContain('<b>pending</b>');
 
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
         const response = await tab.goto(String(revoked.id));

@@ -9,12 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jsQRModule from 'jsqr';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backendName } from '../helpers/database.js';
 import { createAchievement, createIssuer, issueRequest, type Issuer } from '../helpers/factories.js';
+import { launchChromium } from '../helpers/browser.js';
 
 type Json = Record<string, any>;
 
@@ -96,18 +97,7 @@ describe(`earner pages in a browser (${backendName})`, () => {
     expect(link.statusCode, link.body).toBe(201);
     walletUrl = link.json().url;
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     // No JavaScript at all: the pages must work as plain HTML (their CSP forbids scripts anyway).
     context = await browser.newContext({ viewport: { width: 1100, height: 900 }, javaScriptEnabled: false });
     fs.mkdirSync(SCREENSHOTS, { recursive: true });

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderVerificationPage } from '../../src/views/verification-page.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createAchievement, createIssuer, issueRequest } from '../helpers/factories.js';
+import { launchChromium } from '../helpers/browser.js';
 
 const SCREENSHOTS = path.resolve('test-results');
 
@@ -19,18 +20,7 @@ describe('credential verification page', () => {
     const { id } = await createAchievement(t.app, issuer);
     const res = await t.app.inject({ method: 'POST', url: '/credentials', headers: issuer.auth, payload: issueRequest(id) });
     credentialUrl = res.headers.location as string;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {
