@@ -3,6 +3,7 @@
  * key pairs; at rest they are SecretBox envelopes bound to their key id. A KMS-backed implementation replaces
  * this file behind the same `Keyring` interface.
  */
+import crypto from 'node:crypto';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import type { Ed25519MultikeyKeyPair } from '@digitalbazaar/ed25519-multikey';
 import type { SecretBox } from './master-key.js';
@@ -33,10 +34,28 @@ export interface Keyring {
   check(key: StoredKey): Promise<void>;
 }
 
-export function createKeyring(box: SecretBox): Keyring {
-  const cache = new Map<string, Promise<Ed25519MultikeyKeyPair>>();
+/** PKCS #8 DER header of an Ed25519 private key (RFC 8410); the 32-byte seed follows. */
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-  const importKey = async (key: StoredKey): Promise<Ed25519MultikeyKeyPair> =>
+/**
+ * A signer over a key object made once. The library's own signer rebuilds a Node key object from DER on every
+ * call (about 1 ms); Ed25519 is deterministic, so both give the same signature bytes.
+ */
+function cachedSigner(pair: Ed25519MultikeyKeyPair): Signer {
+  const seed = pair.secretKey?.subarray(0, 32);
+  if (seed === undefined || seed.length !== 32) throw new Error(`Key ${pair.id} has no Ed25519 secret key`);
+  const keyObject = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  return {
+    id: pair.id,
+    algorithm: 'Ed25519',
+    sign: async ({ data }) => new Uint8Array(crypto.sign(null, data, keyObject)),
+  };
+}
+
+export function createKeyring(box: SecretBox): Keyring {
+  const cache = new Map<string, Promise<Signer>>();
+
+  const importKey = (key: StoredKey): Promise<Ed25519MultikeyKeyPair> =>
     Ed25519Multikey.from({
       id: key.verificationMethod,
       controller: key.controller,
@@ -59,13 +78,13 @@ export function createKeyring(box: SecretBox): Keyring {
       };
     },
     async signerFor(key) {
-      let pair = cache.get(key.verificationMethod);
-      if (pair === undefined) {
-        pair = importKey(key);
-        cache.set(key.verificationMethod, pair);
-        pair.catch(() => cache.delete(key.verificationMethod));
+      let signer = cache.get(key.verificationMethod);
+      if (signer === undefined) {
+        signer = importKey(key).then(cachedSigner);
+        cache.set(key.verificationMethod, signer);
+        signer.catch(() => cache.delete(key.verificationMethod));
       }
-      return (await pair).signer();
+      return signer;
     },
     async check(key) {
       await importKey(key);

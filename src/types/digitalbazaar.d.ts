@@ -36,12 +36,19 @@ declare module '@digitalbazaar/data-integrity' {
 }
 
 declare module '@digitalbazaar/eddsa-rdfc-2022-cryptosuite' {
-  export const cryptosuite: unknown;
+  export const cryptosuite: {
+    readonly name: string;
+    readonly requiredAlgorithm: string;
+    canonize(input: unknown, options: Record<string, unknown>): Promise<string>;
+    createVerifier(options: { verificationMethod: unknown }): Promise<unknown>;
+  };
 }
 
 declare module '@digitalbazaar/ed25519-signature-2020' {
   export class Ed25519Signature2020 {
     constructor(options?: { signer?: unknown; key?: unknown; date?: string | Date });
+    canonizeOptions?: Record<string, unknown>;
+    canonize(input: unknown, options: { documentLoader: unknown; skipExpansion?: boolean }): Promise<string>;
   }
 }
 
@@ -51,6 +58,8 @@ declare module '@digitalbazaar/ed25519-multikey' {
     controller: string;
     publicKeyMultibase: string;
     secretKeyMultibase?: string;
+    /** The 32-byte seed followed by the public key. */
+    secretKey?: Uint8Array;
     signer(): { id: string; algorithm: string; sign(options: { data: Uint8Array }): Promise<Uint8Array> };
     verifier(): { id: string; algorithm: string; verify(options: { data: Uint8Array; signature: Uint8Array }): Promise<boolean> };
     export(options: { publicKey?: boolean; secretKey?: boolean; includeContext?: boolean }): Promise<Record<string, unknown>>;
@@ -97,4 +106,9 @@ declare module 'did-context' {
 declare module '@digitalbazaar/vc-bitstring-status-list' {
   export function checkStatus(options: Record<string, unknown>): Promise<{ verified: boolean; error?: unknown }>;
   export function decodeList(options: { encodedList: string }): Promise<{ length: number; getStatus(index: number): boolean }>;
+}
+
+declare module 'rdf-canonize' {
+  /** RDFC-1.0 over a dataset from jsonld.toRDF; with format 'application/n-quads' it resolves to the N-Quads text. */
+  export function canonize(dataset: unknown, options: Record<string, unknown>): Promise<unknown>;
 }
