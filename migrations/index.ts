@@ -5,6 +5,7 @@ import * as m0002 from './0002_status_lists.js';
 import * as m0003 from './0003_security.js';
 import * as m0004 from './0004_earner_access.js';
 import * as m0005 from './0005_programmes.js';
+import * as m0006 from './0006_batches.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_security': m0003,
   '0004_earner_access': m0004,
   '0005_programmes': m0005,
+  '0006_batches': m0006,
 };

@@ -23,6 +23,7 @@ import administrationRoutes from './routes/administration.js';
 import { createMetrics } from './metrics.js';
 import achievementRoutes from './routes/achievements.js';
 import credentialRoutes from './routes/credentials.js';
+import batchRoutes from './routes/batches.js';
 import healthRoutes from './routes/health.js';
 import issuerRoutes from './routes/issuers.js';
 import problemRoutes from './routes/problems.js';
@@ -42,7 +43,15 @@ export interface AppDeps {
     Partial<
       Pick<
         Config,
-        'credentialStatus' | 'rateLimitPerMinute' | 'rateLimitKeyPerMinute' | 'uploadLimitBytes' | 'claimLinkTtlDays' | 'walletLinkTtlDays'
+        | 'credentialStatus'
+        | 'rateLimitPerMinute'
+        | 'rateLimitKeyPerMinute'
+        | 'uploadLimitBytes'
+        | 'claimLinkTtlDays'
+        | 'walletLinkTtlDays'
+        | 'batchWorkers'
+        | 'batchJobTimeoutSeconds'
+        | 'batchBodyLimitBytes'
       >
     > & { readonly statusListCapacity?: number };
   readonly db: Kysely<Database>;
@@ -126,6 +135,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(apiKeyRoutes, { prefix: '/api-keys', services });
   await app.register(administrationRoutes, { services });
   await app.register(credentialRoutes, { prefix: '/credentials', services });
+  await app.register(batchRoutes, { prefix: '/batches', services, bodyLimit: config.batchBodyLimitBytes ?? 16 * 1024 * 1024 });
+
+  // The job queue: its schema, its queues, and this process's share of batch work (stopped before the database closes).
+  await services.jobs.start((error) => app.log.error({ err: error }, 'job queue error'));
+  await services.batches.start(config.batchWorkers ?? 2);
+  app.addHook('onClose', async () => services.jobs.stop());
 
   return Object.assign(app, { services });
 }

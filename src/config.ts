@@ -39,6 +39,12 @@ export interface Config {
   readonly uploadLimitBytes: number;
   /** Completion reports hide counts below this. */
   readonly reportMinimumCellSize: number;
+  /** Batch chunks this process works at once (0: accept batches, let other instances work them). */
+  readonly batchWorkers: number;
+  /** A batch chunk running longer than this is presumed lost with its process and retried. */
+  readonly batchJobTimeoutSeconds: number;
+  /** Largest POST /batches body. */
+  readonly batchBodyLimitBytes: number;
 }
 
 interface VariableSpec {
@@ -108,6 +114,18 @@ export const variables: readonly VariableSpec[] = [
     description: 'Largest file the verifier accepts as an upload (baked image, JSON or wallet file).',
     default: '5242880',
   },
+  { name: 'REPORT_MIN_CELL_SIZE', description: 'Completion reports hide any count below this (small-count suppression).', default: '10' },
+  {
+    name: 'BATCH_WORKERS',
+    description: 'Batch chunks (50 items each) this process issues at once; 0 accepts batches and leaves the work to other instances.',
+    default: '2',
+  },
+  {
+    name: 'BATCH_JOB_TIMEOUT_SECONDS',
+    description: 'A batch chunk running longer is presumed lost with its process and retried (items already issued are not repeated).',
+    default: '300',
+  },
+  { name: 'BATCH_BODY_LIMIT_BYTES', description: 'Largest POST /batches body (10,000 items).', default: '16777216' },
 ];
 
 export class ConfigError extends Error {
@@ -201,6 +219,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     walletLinkTtlDays: integer('WALLET_LINK_TTL_DAYS', 7, 1, 90),
     uploadLimitBytes: integer('UPLOAD_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     reportMinimumCellSize: integer('REPORT_MIN_CELL_SIZE', 10, 3, 1000),
+    batchWorkers: integer('BATCH_WORKERS', 2, 0, 64),
+    batchJobTimeoutSeconds: integer('BATCH_JOB_TIMEOUT_SECONDS', 300, 2, 3600),
+    batchBodyLimitBytes: integer('BATCH_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   };
   if (config.webConcurrency > 1 && databaseUrl === undefined) {
     problems.push('WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database can be opened by one process only');

@@ -18,6 +18,7 @@ export const problemTypes = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   'unprocessable-credential': { status: 422, title: 'The credential cannot be issued as requested' },
   'result-below-required-level': { status: 422, title: 'The result does not meet the required rubric level' },
+  'batch-not-found': { status: 404, title: 'Batch not found' },
   'link-not-found': { status: 404, title: 'Link not found' },
   'link-expired': { status: 410, title: 'This link has expired or was revoked' },
   'credential-revoked': { status: 410, title: 'The issuer revoked this credential' },

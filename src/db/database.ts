@@ -151,7 +151,41 @@ export interface Database {
   stack_awards: StackAwardsTable;
   recognitions: RecognitionsTable;
   endorsements: EndorsementsTable;
+  batches: BatchesTable;
+  batch_items: BatchItemsTable;
 }
+
+export type BatchState = 'running' | 'completed';
+export type BatchItemState = 'pending' | 'issued' | 'failed';
+
+export interface BatchesTable {
+  id: string;
+  issuer_id: string;
+  api_key_id: string;
+  idempotency_key: string | null;
+  request_hash: string;
+  state: BatchState;
+  total: number;
+  webhook_url: string | null;
+  created_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+export type BatchRow = Selectable<BatchesTable>;
+
+export interface BatchItemsTable {
+  batch_id: string;
+  seq: number;
+  idempotency_key: string;
+  /** The sealed issue request; null once the item is done. */
+  request_envelope: string | null;
+  state: BatchItemState;
+  credential_id: string | null;
+  credential_url: string | null;
+  replayed: boolean | null;
+  problem_json: string | null;
+  finished_at: Timestamp | null;
+}
+export type BatchItemRow = Selectable<BatchItemsTable>;
 
 export interface StackComponentsTable {
   stack_id: string;

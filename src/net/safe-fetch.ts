@@ -67,6 +67,36 @@ export function isPrivateAddress(address: string): boolean {
  * @throws {FetchRefusedError} for a refused address or scheme; {Error} for HTTP errors, timeouts, oversize or bad JSON.
  */
 export async function fetchJson(url: string, options: SafeFetchOptions): Promise<unknown> {
+  const body = await send(url, options, { method: 'GET', headers: { accept: options.accept ?? 'application/json' } });
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new Error(`GET ${url} did not return JSON`);
+  }
+}
+
+/**
+ * POSTs a JSON body (webhooks) under the same rules as fetchJson; the answer's body is read (up to maxBytes) and dropped.
+ * @throws {FetchRefusedError} for a refused address or scheme; {Error} for non-2xx answers, timeouts or oversize.
+ */
+export async function postJson(
+  url: string,
+  payload: string,
+  options: SafeFetchOptions & { headers?: Record<string, string> },
+): Promise<void> {
+  await send(url, options, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...options.headers },
+    body: payload,
+  });
+}
+
+/** One request to a public address: no credentials in URLs, no private addresses, a deadline and a size limit. */
+async function send(
+  url: string,
+  options: SafeFetchOptions,
+  message: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+): Promise<Buffer> {
   const target = new URL(url);
   if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new FetchRefusedError(`Refusing to fetch ${target.protocol} URL`);
   if (target.username !== '' || target.password !== '') throw new FetchRefusedError('Refusing to fetch a URL with credentials');
@@ -89,20 +119,22 @@ export async function fetchJson(url: string, options: SafeFetchOptions): Promise
   if (net.isIP(literal) !== 0 && !options.allowPrivate && isPrivateAddress(literal)) {
     throw new FetchRefusedError(`Refusing to fetch from private or loopback address ${literal}`);
   }
+  const what = `${message.method} ${url}`;
 
-  return new Promise<unknown>((resolve, reject) => {
-    const request = client.get(
+  return new Promise<Buffer>((resolve, reject) => {
+    const request = client.request(
       target,
       {
+        method: message.method,
         lookup,
         timeout: options.timeoutMs,
-        headers: { accept: options.accept ?? 'application/json', 'user-agent': 'microcredential-verifier' },
+        headers: { ...message.headers, 'user-agent': 'microcredential-verifier' },
       },
       (response) => {
         const status = response.statusCode ?? 0;
         if (status < 200 || status >= 300) {
           response.resume();
-          reject(new Error(`GET ${url} answered HTTP ${status}`));
+          reject(new Error(`${what} answered HTTP ${status}`));
           return;
         }
         const chunks: Buffer[] = [];
@@ -110,25 +142,20 @@ export async function fetchJson(url: string, options: SafeFetchOptions): Promise
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > options.maxBytes) {
-            reject(new Error(`GET ${url} is larger than ${options.maxBytes} bytes`));
+            reject(new Error(`${what} is larger than ${options.maxBytes} bytes`));
             request.destroy(); // no error: the promise is already settled, and an error here would go uncaught
             return;
           }
           chunks.push(chunk);
         });
-        response.on('end', () => {
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch {
-            reject(new Error(`GET ${url} did not return JSON`));
-          }
-        });
+        response.on('end', () => resolve(Buffer.concat(chunks)));
         response.on('error', reject);
       },
     );
-    const deadline = setTimeout(() => request.destroy(new Error(`GET ${url} timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
-    request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out after ${options.timeoutMs} ms`)));
+    const deadline = setTimeout(() => request.destroy(new Error(`${what} timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+    request.on('timeout', () => request.destroy(new Error(`${what} timed out after ${options.timeoutMs} ms`)));
     request.on('error', reject);
     request.on('close', () => clearTimeout(deadline));
+    request.end(message.body);
   });
 }

@@ -7,6 +7,7 @@ import { DidDocument, IssuerProfile } from './issuer.js';
 import { ApiKeyInfo, ApiKeyRequest, AuditEventList, CreatedApiKey, ErasureRequest, ErasureResult, RotateRequest } from './api-key.js';
 import { EarnerLink, EarnerLinkRequest, FileVerificationResult } from './earner.js';
 import { CompletionReport, EndorsementRequest, Recognition, RecognitionRequest, RecipientRequest, StackProgress } from './programmes.js';
+import { BatchItems, BatchProgress, BatchRequest } from './batch.js';
 import { StatusChange, StatusChangeRequest, StatusHistory, VcApiStatusRequest } from './status.js';
 
 export const sharedSchemas = [
@@ -19,4 +20,5 @@ export const sharedSchemas = [
   ApiKeyRequest, ApiKeyInfo, CreatedApiKey, RotateRequest, AuditEventList, ErasureRequest, ErasureResult,
   EarnerLinkRequest, EarnerLink, FileVerificationResult,
   RecipientRequest, StackProgress, RecognitionRequest, Recognition, EndorsementRequest, CompletionReport,
+  BatchRequest, BatchProgress, BatchItems,
 ] as const;

@@ -26,6 +26,8 @@ import { createStackService } from './stacks.js';
 import { createPageService } from './pages.js';
 import { createProgrammeService, OB_ENDORSEMENT_SCHEMA } from './programmes.js';
 import type { Metrics } from '../metrics.js';
+import { createJobQueue } from '../db/job-queue.js';
+import { createBatchService } from './batches.js';
 
 export interface ServiceDeps {
   readonly db: Kysely<Database>;
@@ -45,6 +47,8 @@ export interface ServiceDeps {
     readonly walletLinkTtlDays?: number;
     /** Completion reports hide counts below this (default 10). */
     readonly reportMinimumCellSize?: number;
+    /** A batch chunk running longer is presumed lost and retried (default 300 s). */
+    readonly batchJobTimeoutSeconds?: number;
   };
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
@@ -152,7 +156,24 @@ export function createServices(deps: ServiceDeps) {
     localStatus: status.localStatus,
   });
   const verification = createVerificationService({ documentLoader, schemas, checkStatus, clock, metrics: deps.metrics });
+  const chunkTimeoutSeconds = config.batchJobTimeoutSeconds ?? 300;
+  // Expired chunks are looked for at least twice per timeout, so a lost chunk waits at most ~1.5 timeouts.
+  const jobs = createJobQueue(db, { maintenanceSeconds: Math.max(1, Math.min(30, Math.floor(chunkTimeoutSeconds / 2))) });
+  const batches = createBatchService({
+    db,
+    queue: jobs,
+    box,
+    issuance,
+    issuers,
+    audit,
+    webhookFetch: fetchOptions,
+    publicUrl: config.publicUrl,
+    clock,
+    chunkTimeoutSeconds,
+  });
   return {
+    jobs,
+    batches,
     issuers,
     achievements,
     issuance,

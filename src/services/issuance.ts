@@ -79,7 +79,7 @@ export interface IssuanceHooks {
 export type CredentialValidator = (credential: Record<string, unknown>) => Array<{ pointer: string; detail: string }>;
 
 /** Stable JSON (sorted keys) so equal requests hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
@@ -226,8 +226,33 @@ export function createIssuanceService(deps: {
     return { text, claimLink };
   }
 
+  /**
+   * The achievement version an issuer may issue directly: its own, and not a stack.
+   * @throws {Problem} achievement-not-found, forbidden (another issuer's) or unprocessable-credential (a stack).
+   */
+  async function issuableVersion(issuerId: string, achievement: IssueRequest['achievement']): Promise<AchievementVersionWithIssuer> {
+    const version = await achievements.findVersion(achievement.id, achievement.version);
+    if (version.issuer_id !== issuerId) {
+      throw new Problem(
+        'forbidden',
+        `Achievement ${achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`,
+      );
+    }
+    // A stack version, or any version once the latest is a stack: a stack is only ever awarded.
+    const latest = version.version === version.latest_version ? version : await achievements.findVersion(achievement.id);
+    const isStack = (v: { definition_json: string }) => (JSON.parse(v.definition_json) as AchievementDefinition).stack !== undefined;
+    if (isStack(version) || isStack(latest)) {
+      throw new Problem(
+        'unprocessable-credential',
+        `Achievement ${achievement.id} is a stack: it is awarded from its components (POST /stacks/${achievement.id}/awards), never issued directly`,
+      );
+    }
+    return version;
+  }
+
   return {
     issueWithin,
+    issuableVersion,
 
     /** Installs what runs after each credential is inserted, in its transaction (stacks). */
     onIssued(handler: NonNullable<IssuanceHooks['onIssued']>): void {
@@ -243,22 +268,7 @@ export function createIssuanceService(deps: {
       }
 
       const issuer = await issuers.getIssuer(caller.issuerId);
-      const version = await achievements.findVersion(request.achievement.id, request.achievement.version);
-      if (version.issuer_id !== issuer.id) {
-        throw new Problem(
-          'forbidden',
-          `Achievement ${request.achievement.id} belongs to another issuer; an API key issues only its own issuer's achievements`,
-        );
-      }
-      // A stack version, or any version once the latest is a stack: a stack is only ever awarded.
-      const latest = version.version === version.latest_version ? version : await achievements.findVersion(request.achievement.id);
-      const isStack = (v: { definition_json: string }) => (JSON.parse(v.definition_json) as AchievementDefinition).stack !== undefined;
-      if (isStack(version) || isStack(latest)) {
-        throw new Problem(
-          'unprocessable-credential',
-          `Achievement ${request.achievement.id} is a stack: it is awarded from its components (POST /stacks/${request.achievement.id}/awards), never issued directly`,
-        );
-      }
+      const version = await issuableVersion(issuer.id, request.achievement);
       const id = crypto.randomUUID();
       const url = `${publicUrl}/credentials/${id}`;
       const signer = await keyring.signerFor(await issuers.signingKey(issuer));

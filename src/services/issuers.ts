@@ -263,6 +263,13 @@ export function createIssuerService(deps: {
       await apiKeys.touchApiKey(db, row.id, now);
       return { apiKeyId: row.id, issuerId: row.issuer_id, scopes: parseScopes(row.scopes) };
     },
+    /** The identity of a key still in force (not revoked, not expired), for work it started earlier (batches). */
+    async identityOf(apiKeyId: string): Promise<ApiKeyIdentity | null> {
+      const row = await apiKeys.findApiKey(db, apiKeyId);
+      if (row === undefined || row.revoked_at !== null) return null;
+      if (row.expires_at !== null && row.expires_at <= clock()) return null;
+      return { apiKeyId: row.id, issuerId: row.issuer_id, scopes: parseScopes(row.scopes) };
+    },
   };
 }
 

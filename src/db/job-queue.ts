@@ -1,0 +1,97 @@
+/**
+ * The durable job queue: pg-boss (its own schema `pgboss`) over the service's database, on both engines.
+ *
+ * pg-boss runs every statement through `executeSql`; here that is kysely's executor, so on PostgreSQL it shares
+ * the pool and on the embedded database it takes its turn on PGlite's one session like any other query. Jobs
+ * can be enqueued inside a caller's transaction (`within`): a batch and its jobs commit together or not at all.
+ *
+ * Delivery is at least once: a job whose worker dies stays `active` until it expires, then is retried. Handlers
+ * must therefore be idempotent (batch items are: each carries its own Idempotency-Key).
+ */
+import PgBoss from 'pg-boss';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { Database } from './database.js';
+
+export interface JobQueueOptions {
+  /** How often an idle worker polls (seconds). */
+  readonly pollingSeconds?: number;
+  /** How often expired jobs are found and retried (seconds). */
+  readonly maintenanceSeconds?: number;
+}
+
+export interface QueueDefinition {
+  readonly name: string;
+  /** A job active longer than this is presumed lost (its worker died) and retried. */
+  readonly expireInSeconds: number;
+  readonly retryLimit: number;
+  readonly retryDelaySeconds: number;
+}
+
+export interface Job<T> {
+  readonly id: string;
+  readonly data: T;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+const adapter = (db: Executor) => ({
+  executeSql: async (text: string, values?: unknown[]) => db.executeQuery(CompiledQuery.raw(text, values ?? [])),
+});
+
+export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = {}) {
+  const boss = new PgBoss({
+    db: adapter(db),
+    schedule: false,
+    supervise: true,
+    maintenanceIntervalSeconds: options.maintenanceSeconds ?? 30,
+  } as PgBoss.ConstructorOptions);
+  const pollingIntervalSeconds = options.pollingSeconds ?? 1;
+  let started: Promise<unknown> | undefined;
+
+  return {
+    /** Creates or upgrades the queue's schema (idempotent; concurrent starters agree under pg-boss's advisory lock). */
+    async start(onError: (error: Error) => void): Promise<void> {
+      boss.on('error', onError);
+      started ??= boss.start();
+      await started;
+    },
+
+    async define(queue: QueueDefinition): Promise<void> {
+      await boss.createQueue(queue.name, {
+        name: queue.name,
+        expireInSeconds: queue.expireInSeconds,
+        retryLimit: queue.retryLimit,
+        retryDelay: queue.retryDelaySeconds,
+        retryBackoff: true,
+      });
+    },
+
+    /** Enqueues jobs inside `trx` (they exist only if it commits). */
+    async within<T extends object>(trx: Transaction<Database>, queue: string, jobs: readonly T[], singletonKey?: string): Promise<void> {
+      if (jobs.length === 0) return;
+      if (singletonKey !== undefined) {
+        await boss.send(queue, jobs[0]!, { singletonKey, db: adapter(trx) } as PgBoss.SendOptions);
+        return;
+      }
+      await boss.insert(
+        jobs.map((data) => ({ name: queue, data })),
+        { db: adapter(trx) } as PgBoss.InsertOptions,
+      );
+    },
+
+    /** Runs `handler` for jobs of `queue`, `concurrency` at a time in this process. A throw fails the job (retried). */
+    async work<T>(queue: string, concurrency: number, handler: (job: Job<T>) => Promise<unknown>): Promise<void> {
+      for (let i = 0; i < concurrency; i++) {
+        await boss.work<T>(queue, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => handler(job as Job<T>));
+      }
+    },
+
+    /** Stops fetching; waits for jobs in progress (up to `timeoutMs`) so none is left half done. */
+    async stop(timeoutMs = 30_000): Promise<void> {
+      if (started === undefined) return;
+      await boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
+    },
+  };
+}
+
+export type JobQueue = ReturnType<typeof createJobQueue>;
