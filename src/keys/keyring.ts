@@ -41,7 +41,7 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
  * A signer over a key object made once. The library's own signer rebuilds a Node key object from DER on every
  * call (about 1 ms); Ed25519 is deterministic, so both give the same signature bytes.
  */
-function cachedSigner(pair: Ed25519MultikeyKeyPair): Signer {
+export function cachedSigner(pair: Ed25519MultikeyKeyPair): Signer {
   const seed = pair.secretKey?.subarray(0, 32);
   if (seed === undefined || seed.length !== 32) throw new Error(`Key ${pair.id} has no Ed25519 secret key`);
   const keyObject = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });

@@ -89,6 +89,37 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Memory for credentials read often (public verification links); about 2,500 typical credentials. */
+const CREDENTIAL_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** A least-recently-used map bounded by the total size of its values. */
+function createTextCache<V>(maxBytes: number, sizeOf: (value: V) => number) {
+  const entries = new Map<string, V>();
+  let bytes = 0;
+  return {
+    get(key: string): V | undefined {
+      const value = entries.get(key);
+      if (value !== undefined) {
+        entries.delete(key);
+        entries.set(key, value);
+      }
+      return value;
+    },
+    set(key: string, value: V): V {
+      const size = sizeOf(value);
+      if (size > maxBytes / 16 || entries.has(key)) return value;
+      entries.set(key, value);
+      bytes += size;
+      for (const [oldest, old] of entries) {
+        if (bytes <= maxBytes) break;
+        entries.delete(oldest);
+        bytes -= sizeOf(old);
+      }
+      return value;
+    },
+  };
+}
+
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
 
 /** Runs the pure builder, turning its input errors into 422 problems. */
@@ -140,6 +171,7 @@ export function createIssuanceService(deps: {
   } = deps;
 
   const hooks: IssuanceHooks = {};
+  const recent = createTextCache<{ id: string; text: string; issuerId: string }>(CREDENTIAL_CACHE_BYTES, (entry) => entry.text.length);
 
   const replay = async (
     row: { id: string; credential_url: string; signed_json: string; request_hash: string },
@@ -302,10 +334,13 @@ export function createIssuanceService(deps: {
       return { id, url, text: issued.text, replayed: false, claimLink: issued.claimLink };
     },
 
+    /** A stored credential by id; signed credentials never change, so hot ones are served from memory. */
     async get(id: string): Promise<{ id: string; text: string; issuerId: string }> {
+      const cached = recent.get(id);
+      if (cached !== undefined) return cached;
       const row = isUuid(id) ? await credentials.findCredential(db, id) : undefined;
       if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
-      return { id: row.id, text: row.signed_json, issuerId: row.issuer_id };
+      return recent.set(id, { id: row.id, text: row.signed_json, issuerId: row.issuer_id });
     },
   };
 }

@@ -85,6 +85,8 @@ export function createIssuerService(deps: {
   clock: () => Date;
 }) {
   const { db, keyring, audit, publicUrl, clock } = deps;
+  /** When this process last wrote each API key's last_used_at (ms). */
+  const lastTouched = new Map<string, number>();
 
   /** The issuer's OB 3.0 Profile, as embedded in its credentials. */
   const profileOf = (issuer: IssuerRow): Record<string, unknown> => {
@@ -260,7 +262,13 @@ export function createIssuerService(deps: {
       if (!crypto.timingSafeEqual(expected, actual)) return null;
       const now = clock();
       if (row.expires_at !== null && row.expires_at <= now) return null;
-      await apiKeys.touchApiKey(db, row.id, now);
+      // last_used_at has minute resolution (touchApiKey): this process writes it at most once a minute per key.
+      const touched = lastTouched.get(row.id);
+      if (touched === undefined || now.getTime() - touched >= 60_000) {
+        if (lastTouched.size >= 10_000) lastTouched.clear();
+        lastTouched.set(row.id, now.getTime());
+        await apiKeys.touchApiKey(db, row.id, now);
+      }
       return { apiKeyId: row.id, issuerId: row.issuer_id, scopes: parseScopes(row.scopes) };
     },
     /** The identity of a key still in force (not revoked, not expired), for work it started earlier (batches). */

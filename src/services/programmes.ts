@@ -329,10 +329,8 @@ export function createProgrammeService(deps: {
       achievementId: string,
     ): Promise<{ achievement: unknown[]; issuer: unknown[] }> {
       const parse = (rows: EndorsementRow[]) => rows.map((r) => JSON.parse(r.signed_json) as unknown);
-      return {
-        achievement: parse(await repo.endorsementsOf(trx, 'achievement', achievementId, EMBEDDED_ENDORSEMENTS)),
-        issuer: parse(await repo.endorsementsOf(trx, 'issuer', issuerId, EMBEDDED_ENDORSEMENTS)),
-      };
+      const rows = await repo.endorsementsToEmbed(trx, { achievementId, issuerId }, EMBEDDED_ENDORSEMENTS);
+      return { achievement: parse(rows.achievement), issuer: parse(rows.issuer) };
     },
 
     /** Completion data for an issuer (what it issued) or a recognizer (credentials of what it recognises). */

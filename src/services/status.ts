@@ -12,8 +12,8 @@
  * 3. An index is claimed by inserting (list, idx) under a primary key, in the issuing transaction: two
  *    credentials can never share one, and a rolled-back issuance frees its index (none is lost). Collisions are
  *    retried with another random index; only the rows touched are locked, so issuers never wait on each other.
- * 4. New lists are numbered per issuer and purpose under a unique constraint: concurrent creators (also on other
- *    instances) agree on one list.
+ * 4. A new list is started only when the issuer has no open one, numbered in the same statement under a unique
+ *    constraint: concurrent creators (also on other instances) agree on one list and leave no spare.
  * 5. The signed list is cached with the list version it encodes; a status change bumps the version in the same
  *    transaction, so the next read re-signs. Reads re-sign at most once per version and also before validUntil.
  */
@@ -72,12 +72,10 @@ export function createStatusService(deps: {
     for (;;) {
       const open = await lists.findOpenList(trx, issuerId, 'revocation');
       if (open !== undefined) return open;
-      const seq = await lists.nextListSeq(trx, issuerId, 'revocation');
-      await lists.createList(trx, {
+      await lists.createNextList(trx, {
         id: crypto.randomUUID(),
         issuerId,
         purpose: 'revocation',
-        seq,
         size: MIN_LIST_SIZE,
         capacity,
         at: clock(),

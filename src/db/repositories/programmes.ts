@@ -65,6 +65,23 @@ export async function withdrawEndorsement(db: Db, id: string, at: Date): Promise
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** The newest `limit` current endorsements of an achievement and of its issuer, in one round trip (issuance embeds both). */
+export async function endorsementsToEmbed(
+  db: Db,
+  subjects: { achievementId: string; issuerId: string },
+  limit: number,
+): Promise<{ achievement: EndorsementRow[]; issuer: EndorsementRow[] }> {
+  const newest = (kind: 'achievement' | 'issuer', id: string) =>
+    sql`(select * from endorsements where subject_kind = ${kind} and subject_id = ${id} and withdrawn_at is null
+         order by created_at desc, id limit ${limit})`;
+  const { rows } =
+    await sql<EndorsementRow>`${newest('achievement', subjects.achievementId)} union all ${newest('issuer', subjects.issuerId)}`.execute(
+      db,
+    );
+  // union all keeps each branch's rows in order; the kinds are told apart by subject_kind.
+  return { achievement: rows.filter((r) => r.subject_kind === 'achievement'), issuer: rows.filter((r) => r.subject_kind === 'issuer') };
+}
+
 /** Current (not withdrawn) endorsements of a subject, newest first. */
 export async function endorsementsOf(db: Db, kind: 'achievement' | 'issuer', subjectId: string, limit = 50): Promise<EndorsementRow[]> {
   return db

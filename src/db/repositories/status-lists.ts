@@ -25,26 +25,21 @@ export async function nextListSeq(db: Db, issuerId: string, purpose: StatusPurpo
   return Number(row?.seq ?? 0) + 1;
 }
 
-/** @returns whether this call created the list (false: another transaction created that seq first). */
-export async function createList(
+/**
+ * Starts the next list (seq = highest + 1) unless the issuer has an open one, in one statement: an issuer whose
+ * open list another transaction committed a moment ago gets no spare list, and two creators racing for the same
+ * seq meet on the unique constraint (the loser inserts nothing and uses the winner's list).
+ */
+export async function createNextList(
   db: Db,
-  row: { id: string; issuerId: string; purpose: StatusPurpose; seq: number; size: number; capacity: number; at: Date },
-): Promise<boolean> {
-  const inserted = await db
-    .insertInto('status_lists')
-    .values({
-      id: row.id,
-      issuer_id: row.issuerId,
-      purpose: row.purpose,
-      seq: row.seq,
-      size: row.size,
-      capacity: row.capacity,
-      created_at: row.at,
-    })
-    .onConflict((oc) => oc.columns(['issuer_id', 'purpose', 'seq']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  row: { id: string; issuerId: string; purpose: StatusPurpose; size: number; capacity: number; at: Date },
+): Promise<void> {
+  await sql`
+    insert into status_lists (id, issuer_id, purpose, seq, size, capacity, created_at)
+    select ${row.id}, ${row.issuerId}, ${row.purpose}, coalesce(max(seq), 0) + 1, ${row.size}, ${row.capacity}, ${row.at}::timestamptz
+    from status_lists where issuer_id = ${row.issuerId} and purpose = ${row.purpose}
+    having not coalesce(bool_or(not "full"), false)
+    on conflict (issuer_id, purpose, seq) do nothing`.execute(db);
 }
 
 /** Claims (list, idx) for a credential; false when the index is taken. Never raises on a collision. */
