@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CsvError, parseCsv, rowsToItems } from '../src/batch/csv.js';
+import { CsvError, linesToItems, parseCsvRows, type LineItem } from '../src/batch/csv.js';
 
 const USAGE =
   'Usage: API_KEY=<key> npm run batch -- --file <cohort.csv> [--achievement <id>] [--url <base>] [--webhook <url>] [--out <results.csv>] [--no-wait]';
@@ -60,7 +60,7 @@ if (apiKey === undefined || apiKey === '') fail('Set API_KEY to the issuer API k
 const base = values.url.replace(/\/+$/, '');
 const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
 
-let items;
+let lines: LineItem[];
 const bytes = (() => {
   try {
     return fs.readFileSync(values.file);
@@ -69,23 +69,26 @@ const bytes = (() => {
   }
 })();
 try {
-  items = rowsToItems(parseCsv(bytes.toString('utf8')), { achievementId: values.achievement });
+  lines = linesToItems(parseCsvRows(bytes.toString('utf8')), { achievementId: values.achievement });
 } catch (error) {
   if (error instanceof CsvError) fail(`${values.file}: ${error.message}`);
   throw error;
 }
-if (items.length === 0) fail(`${values.file} has no rows under its header`);
+if (lines.length === 0) fail(`${values.file} has no rows under its header`);
+const items = lines.map((l) => l.item);
 
 const body = JSON.stringify({ items, ...(values.webhook !== undefined ? { webhookUrl: values.webhook } : {}) });
 const batchKey = `csv-batch-${crypto.createHash('sha256').update(body).digest('hex').slice(0, 40)}`;
 const response = await fetch(`${base}/batches`, { method: 'POST', headers: { ...headers, 'idempotency-key': batchKey }, body });
 const answer = (await response.json()) as Progress & { detail?: string; errors?: Array<{ pointer: string; detail: string }> };
 if (!response.ok) {
-  const rowOf = (pointer: string) => /^\/items\/(\d+)/.exec(pointer)?.[1];
-  const lines = (answer.errors ?? [])
-    .slice(0, 20)
-    .map((e) => `  ${rowOf(e.pointer) !== undefined ? `line ${Number(rowOf(e.pointer)) + 2}` : e.pointer}: ${e.detail}`);
-  fail([`The batch was refused (HTTP ${response.status}): ${answer.detail ?? ''}`, ...lines].join('\n'));
+  // Pointers name items by position ("/items/3/…", or "#/items/3/…" from schema validation): name the file's line.
+  const where = (pointer: string) => {
+    const seq = /^#?\/items\/(\d+)(.*)$/.exec(pointer);
+    return seq === null ? pointer : `line ${lines[Number(seq[1])]?.line ?? '?'}${seq[2] ? ` (${seq[2].slice(1)})` : ''}`;
+  };
+  const messages = [...new Set((answer.errors ?? []).map((e) => `  ${where(e.pointer)}: ${e.detail}`))].slice(0, 20);
+  fail([`The batch was refused (HTTP ${response.status}): ${answer.detail ?? ''}`, ...messages].join('\n'));
 }
 process.stderr.write(
   `${response.status === 200 ? 'Already accepted' : 'Accepted'}: ${answer.total} item(s) from ${values.file} as ${answer.url}\n`,
@@ -127,7 +130,11 @@ if (tty) process.stderr.write('\n');
 
 // Per-item results, joined to the file's lines (the service never returns the educators' identifiers).
 const results: string[] = ['line,idempotencyKey,state,credentialUrl,problem'];
-const cell = (value: string) => (/[",\r\n]/.test(value) || /^[=+\-@\t\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection advice).
+const cell = (raw: string) => {
+  const value = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+};
 let next: string | null = `${answer.itemsUrl}?limit=1000`;
 while (next !== null) {
   const res = await fetch(next, { headers });
@@ -144,7 +151,13 @@ while (next !== null) {
   };
   for (const item of page.items) {
     results.push(
-      [String(item.seq + 2), item.idempotencyKey, item.state, item.credentialUrl ?? '', item.problem?.detail ?? item.problem?.title ?? '']
+      [
+        String(lines[item.seq]?.line ?? ''),
+        item.idempotencyKey,
+        item.state,
+        item.credentialUrl ?? '',
+        item.problem?.detail ?? item.problem?.title ?? '',
+      ]
         .map(cell)
         .join(','),
     );

@@ -32,23 +32,36 @@ export class CsvError extends Error {
   }
 }
 
+/** A record of the file and the line it starts on (a quoted field may span lines). */
+export interface CsvRow {
+  readonly line: number;
+  readonly fields: string[];
+}
+
 /** Parses RFC 4180 CSV into rows of fields. @throws {CsvError} on an unterminated quote or stray quote. */
 export function parseCsv(text: string): string[][] {
+  return parseCsvRows(text).map((row) => row.fields);
+}
+
+/** As parseCsv, with the line each row starts on. @throws {CsvError} naming the line of the quote at fault. */
+export function parseCsvRows(text: string): CsvRow[] {
   const input = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const rows: string[][] = [];
-  let row: string[] = [];
+  const rows: CsvRow[] = [];
+  let fields: string[] = [];
   let field = '';
   let quoted = false;
   let line = 1;
+  let rowLine = 1;
+  let quoteLine = 1;
   let i = 0;
   const endField = () => {
-    row.push(field);
+    fields.push(field);
     field = '';
   };
   const endRow = () => {
     endField();
-    rows.push(row);
-    row = [];
+    rows.push({ line: rowLine, fields });
+    fields = [];
   };
   while (i < input.length) {
     const c = input[i]!;
@@ -67,7 +80,7 @@ export function parseCsv(text: string): string[][] {
         }
         continue;
       }
-      if (c === '\n') line++;
+      if (c === '\n' || (c === '\r' && input[i + 1] !== '\n')) line++;
       field += c;
       i++;
       continue;
@@ -75,6 +88,7 @@ export function parseCsv(text: string): string[][] {
     if (c === '"') {
       if (field !== '') throw new CsvError(`Line ${line}: a quote inside an unquoted field (quote the whole field)`);
       quoted = true;
+      quoteLine = line;
       i++;
     } else if (c === ',') {
       endField();
@@ -83,20 +97,27 @@ export function parseCsv(text: string): string[][] {
       endRow();
       i += c === '\r' && input[i + 1] === '\n' ? 2 : 1;
       line++;
+      rowLine = line;
     } else {
       field += c;
       i++;
     }
   }
-  if (quoted) throw new CsvError(`Line ${line}: a quoted field is not closed`);
-  if (field !== '' || row.length > 0) endRow();
+  if (quoted) throw new CsvError(`Line ${quoteLine}: a quoted field is not closed`);
+  if (field !== '' || fields.length > 0) endRow();
   // Blank lines (a trailing newline, an empty line between rows) are not rows.
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+  return rows.filter((r) => !(r.fields.length === 1 && r.fields[0] === ''));
 }
 
 export interface BatchItem {
   readonly idempotencyKey: string;
   readonly request: Record<string, unknown>;
+}
+
+/** A batch item and the file line it came from (the line is for messages; it is not sent). */
+export interface LineItem {
+  readonly line: number;
+  readonly item: BatchItem;
 }
 
 const SIMPLE = {
@@ -127,7 +148,7 @@ type Column =
 function column(header: string): Column | undefined {
   const h = header.trim();
   const lower = h.toLowerCase();
-  if (lower in SIMPLE) return { kind: 'simple', field: SIMPLE[lower as keyof typeof SIMPLE] };
+  if (Object.hasOwn(SIMPLE, lower)) return { kind: 'simple', field: SIMPLE[lower as keyof typeof SIMPLE] };
   const evidence = /^evidence(url|name|genre|narrative)([1-9]\d?)?$/.exec(lower);
   if (evidence) return { kind: 'evidence', index: Number(evidence[2] ?? 1), field: evidence[1] as 'url' | 'name' | 'genre' | 'narrative' };
   const result = /^result:(.+)$/i.exec(h);
@@ -150,18 +171,31 @@ export function itemKey(achievementId: string, identityType: string, identity: s
  * @throws {CsvError} naming the line for an unknown column, a missing identity or achievement, or a bad number.
  */
 export function rowsToItems(rows: readonly string[][], defaults: { achievementId?: string }): BatchItem[] {
-  const [header, ...body] = rows;
-  if (header === undefined) throw new CsvError('The file is empty: the first line must name the columns');
+  return linesToItems(
+    rows.map((fields, i) => ({ line: i + 1, fields })),
+    defaults,
+  ).map((l) => l.item);
+}
+
+/** As rowsToItems, over parseCsvRows' rows, keeping each item's file line. */
+export function linesToItems(rows: readonly CsvRow[], defaults: { achievementId?: string }): LineItem[] {
+  const [headerRow, ...body] = rows;
+  if (headerRow === undefined) throw new CsvError('The file is empty: the first line must name the columns');
+  const header = headerRow.fields;
+  const named = new Map<string, number>();
   const columns = header.map((h, i) => {
     const c = column(h);
     if (c === undefined) throw new CsvError(`Column ${i + 1} "${h}" is not one this tool reads (see npm run batch -- --help)`);
+    const key = c.kind === 'simple' ? c.field : c.kind === 'result' ? `result:${c.criterion}` : `evidence${c.field}${c.index}`;
+    const first = named.get(key);
+    if (first !== undefined) throw new CsvError(`Columns ${first + 1} and ${i + 1} both give ${key}`);
+    named.set(key, i);
     return c;
   });
   if (!columns.some((c) => c.kind === 'simple' && c.field === 'identity')) {
     throw new CsvError('The header needs an "identity" (or "email") column');
   }
-  return body.map((cells, r) => {
-    const line = r + 2;
+  return body.map(({ line, fields: cells }) => {
     if (cells.length !== columns.length) throw new CsvError(`Line ${line}: ${cells.length} fields, the header has ${columns.length}`);
     const simple: Partial<Record<Simple, string>> = {};
     const evidence = new Map<number, Record<string, string>>();
@@ -181,9 +215,8 @@ export function rowsToItems(rows: readonly string[][], defaults: { achievementId
     const number = (field: 'achievementVersion' | 'creditsEarned') => {
       const text = simple[field];
       if (text === undefined) return undefined;
-      const n = Number(text);
-      if (!Number.isFinite(n)) throw new CsvError(`Line ${line}: ${field} "${text}" is not a number`);
-      return n;
+      if (!/^\d+(\.\d+)?$/.test(text)) throw new CsvError(`Line ${line}: ${field} "${text}" is not a decimal number`);
+      return Number(text);
     };
     const identityType = simple.identityType ?? 'emailAddress';
     const version = number('achievementVersion');
@@ -213,6 +246,6 @@ export function rowsToItems(rows: readonly string[][], defaults: { achievementId
       ),
       ...(credits !== undefined ? { creditsEarned: credits } : {}),
     };
-    return { idempotencyKey: simple.idempotencyKey ?? itemKey(achievementId, identityType, identity), request };
+    return { line, item: { idempotencyKey: simple.idempotencyKey ?? itemKey(achievementId, identityType, identity), request } };
   });
 }
