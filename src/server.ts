@@ -7,7 +7,6 @@
 import cluster from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
@@ -17,6 +16,8 @@ import { createIssuerService } from './services/issuers.js';
 
 async function serve(config: Config, logger: Logger, seed: boolean): Promise<void> {
   const runtime = await openRuntime(config, logger);
+  // Imported here, not at the top: a supervisor (WEB_CONCURRENCY > 1) never serves, so it never loads the app.
+  const { buildApp } = await import('./app.js');
   const app = await buildApp({ config, db: runtime.database.db, keyring: runtime.keyring, box: runtime.box, logger });
   if (seed) {
     const file = await seedDemoIssuer(runtime.database.db, app.services.issuers, config.dataDir);

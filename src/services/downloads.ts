@@ -11,7 +11,6 @@ import { badgeFaceOf, certificateModelOf } from '../artifacts/model.js';
 import { bakePng } from '../artifacts/png.js';
 import { rasterize } from '../artifacts/raster.js';
 import { badgeSvg, bakeSvg } from '../artifacts/svg.js';
-import { renderCertificate } from '../artifacts/certificate.js';
 import { Problem } from '../errors.js';
 import { isUuid } from './ids.js';
 
@@ -54,6 +53,8 @@ export function createDownloadService(deps: { db: Kysely<Database> }) {
     },
     async certificate(id: string): Promise<{ id: string; pdf: Buffer }> {
       const s = await source(id);
+      // Loaded on first use: PDF rendering (pdfkit, ~28 MB resident) is for downloads, not for issuing or verifying.
+      const { renderCertificate } = await import('../artifacts/certificate.js');
       return { id: s.id, pdf: await renderCertificate(certificateModelOf(s.credential, s.text, s.url)) };
     },
   };
