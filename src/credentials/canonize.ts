@@ -17,6 +17,12 @@
  * (used by compaction, a pure function of the mappings). The stock `jsonld` everyone else imports (the
  * @digitalbazaar libraries, the verifier in tests) is untouched.
  *
+ * The fast path takes only documents whose contexts are all URLs from their top-level `@context` list (every
+ * credential this service signs, embedded endorsements included, and the usual credential to verify). Then every
+ * context processed comes from the shipped context files, so the memo holds a small, bounded set of results.
+ * Anything else (an inline context object, a nested context naming other URLs, `@import`) goes to stock jsonld.js: what a document defines for itself is never memoised, so it can
+ * neither grow the memo nor change what another document means. The memo is also kept per document loader.
+ *
  * The output is checked, not assumed: tests sign and canonicalise many varied credentials both ways and
  * require byte-identical N-Quads and proofs (tests/credentials/canonize.test.ts).
  */
@@ -44,23 +50,28 @@ interface JsonLd {
   toRDF(input: unknown, options: Record<string, unknown>): Promise<unknown>;
 }
 
-/** Results kept per active context; old entries are dropped first (untrusted inline contexts cannot grow it). */
+/** Results kept per active context, oldest dropped first; and in all, past which the memo starts afresh. */
 const MEMO_PER_CONTEXT = 64;
+const MEMO_TOTAL = 500;
 
 function memoise(original: Process): Process {
-  const memo = new WeakMap<ActiveContext, Map<string, Promise<ActiveContext>>>();
+  let memo = new WeakMap<object, WeakMap<ActiveContext, Map<string, Promise<ActiveContext>>>>();
+  let total = 0;
   return async function process(args) {
     const { activeCtx, localCtx, options, propagate = true, overrideProtected = false, cycles } = args;
+    const loader = (options as { documentLoader?: object }).documentLoader;
     // Only the plain case: safe mode (events that would throw do so on the first call and are never cached) and
     // no remote-context recursion in progress.
-    if (options.safe !== true || (cycles !== undefined && cycles.size > 0)) return original(args);
+    if (options.safe !== true || loader === undefined || (cycles !== undefined && cycles.size > 0)) return original(args);
     let key: string;
     try {
       key = JSON.stringify([localCtx, propagate, overrideProtected, options.base ?? null, options.processingMode ?? null]);
     } catch {
       return original(args);
     }
-    let entries = memo.get(activeCtx);
+    let byContext = memo.get(loader);
+    if (byContext === undefined) memo.set(loader, (byContext = new WeakMap()));
+    let entries = byContext.get(activeCtx);
     const hit = entries?.get(key);
     if (hit !== undefined) {
       entries!.delete(key);
@@ -68,7 +79,12 @@ function memoise(original: Process): Process {
       return hit;
     }
     const result = original(args);
-    if (entries === undefined) memo.set(activeCtx, (entries = new Map()));
+    if (++total > MEMO_TOTAL) {
+      memo = new WeakMap();
+      total = 0;
+      return result;
+    }
+    if (entries === undefined) byContext.set(activeCtx, (entries = new Map()));
     entries.set(key, result);
     if (entries.size > MEMO_PER_CONTEXT) entries.delete(entries.keys().next().value!);
     // A failure is never cached: the next call processes (and fails) again.
@@ -115,16 +131,39 @@ function loadFastJsonLd(): JsonLd {
 }
 
 let fast: JsonLd | undefined;
+let stock: JsonLd | undefined;
+
+/**
+ * Whether every context in the document is a URL from its top-level `@context` list: the top-level list itself, and
+ * nested ones (an embedded endorsement credential) naming only URLs from it. See the notes above.
+ */
+export function hasOnlyTopLevelContextUrls(document: unknown): boolean {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return false;
+  const urlsOf = (context: unknown) => (Array.isArray(context) ? context : [context]);
+  const top = urlsOf((document as Record<string, unknown>)['@context']);
+  if (!top.every((url) => typeof url === 'string')) return false;
+  const allowed = new Set(top);
+  const nestedOk = (value: unknown): boolean => {
+    if (Array.isArray(value)) return value.every(nestedOk);
+    if (typeof value !== 'object' || value === null) return true;
+    return Object.entries(value).every(([key, child]) =>
+      key === '@context' ? urlsOf(child).every((url) => typeof url === 'string' && allowed.has(url)) : nestedOk(child),
+    );
+  };
+  return Object.entries(document).every(([key, child]) => key === '@context' || nestedOk(child));
+}
 
 /**
  * What both proof suites do to canonicalise (eddsa-rdfc-2022's `canonize`, LinkedDataSignature's `_canonize`):
  * JSON-LD to RDF in safe mode with no base, then RDFC-1.0 to N-Quads.
  */
 export async function canonize(input: unknown, options: Record<string, unknown>): Promise<string> {
-  fast ??= loadFastJsonLd();
+  const jsonld = hasOnlyTopLevelContextUrls(input)
+    ? (fast ??= loadFastJsonLd())
+    : (stock ??= createRequire(import.meta.url)('jsonld') as JsonLd);
   const settings = { algorithm: 'RDFC-1.0', format: 'application/n-quads', base: null, safe: true, ...options };
   const toRdf: Record<string, unknown> = { rdfDirection: 'i18n-datatype', ...settings, produceGeneralizedRdf: false };
   delete toRdf.format;
-  const dataset = await fast.toRDF(input, toRdf);
+  const dataset = await jsonld.toRDF(input, toRdf);
   return rdfCanonize.canonize(dataset, settings) as Promise<string>;
 }
