@@ -102,7 +102,8 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
           }),
         );
       }
-      return reply.type(VC_MEDIA_TYPE).send(stored.text);
+      // A signed credential never changes (its status lives in the status list): caches may keep it.
+      return reply.type(VC_MEDIA_TYPE).header('cache-control', 'public, max-age=86400, immutable').send(stored.text);
     },
   });
 
