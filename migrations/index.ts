@@ -6,6 +6,7 @@ import * as m0003 from './0003_security.js';
 import * as m0004 from './0004_earner_access.js';
 import * as m0005 from './0005_programmes.js';
 import * as m0006 from './0006_batches.js';
+import * as m0007 from './0007_scale_indexes.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_earner_access': m0004,
   '0005_programmes': m0005,
   '0006_batches': m0006,
+  '0007_scale_indexes': m0007,
 };

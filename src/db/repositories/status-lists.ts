@@ -15,15 +15,6 @@ export async function findOpenList(db: Db, issuerId: string, purpose: StatusPurp
     .executeTakeFirst();
 }
 
-export async function nextListSeq(db: Db, issuerId: string, purpose: StatusPurpose): Promise<number> {
-  const row = await db
-    .selectFrom('status_lists')
-    .select((eb) => eb.fn.max('seq').as('seq'))
-    .where('issuer_id', '=', issuerId)
-    .where('purpose', '=', purpose)
-    .executeTakeFirst();
-  return Number(row?.seq ?? 0) + 1;
-}
 
 /**
  * Starts the next list (seq = highest + 1) unless the issuer has an open one, in one statement: an issuer whose
