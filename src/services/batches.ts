@@ -116,7 +116,7 @@ export function createBatchService(deps: {
     input.items.forEach((item, i) => {
       const first = seen.get(item.idempotencyKey);
       if (first !== undefined) {
-        errors.push({ pointer: `/items/${i}/idempotencyKey`, detail: `Same Idempotency-Key as item ${first}; every item needs its own` });
+        errors.push({ pointer: `#/items/${i}/idempotencyKey`, detail: `Same Idempotency-Key as item ${first}; every item needs its own` });
       } else seen.set(item.idempotencyKey, i);
     });
     if (errors.length > 0) throw new Problem('validation-failed', 'Items repeat an Idempotency-Key', errors.slice(0, 100));
@@ -131,7 +131,7 @@ export function createBatchService(deps: {
       } catch (error) {
         if (!(error instanceof Problem)) throw error;
         throw new Problem(error.slug, `Item ${i}: ${error.detail ?? error.message}`, [
-          { pointer: `/items/${i}/request/achievement/id`, detail: error.detail ?? error.message },
+          { pointer: `#/items/${i}/request/achievement/id`, detail: error.detail ?? error.message },
         ]);
       }
     }
