@@ -56,14 +56,17 @@ export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = 
       await started;
     },
 
+    /** Creates the queue, or brings its settings up to date (createQueue keeps the first settings ever given). */
     async define(queue: QueueDefinition): Promise<void> {
-      await boss.createQueue(queue.name, {
+      const settings = {
         name: queue.name,
         expireInSeconds: queue.expireInSeconds,
         retryLimit: queue.retryLimit,
         retryDelay: queue.retryDelaySeconds,
         retryBackoff: true,
-      });
+      };
+      await boss.createQueue(queue.name, settings);
+      await boss.updateQueue(queue.name, settings);
     },
 
     /** Enqueues jobs inside `trx` (they exist only if it commits). */

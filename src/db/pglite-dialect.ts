@@ -57,6 +57,10 @@ class PGliteDriver implements Driver {
     let release!: () => void;
     this.queue = new Promise<void>((resolve) => (release = resolve));
     await previous;
+    // PGlite runs in this thread and answers without I/O, so a chain of queries (a batch at work) would never let
+    // the event loop turn: requests, health checks and timers would wait for the whole chain. Each turn of the
+    // session starts after one event-loop turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.release = release;
     return this.connection;
   }

@@ -28,6 +28,10 @@ export interface TestAppOptions {
   readonly claimLinkTtlDays?: number;
   readonly walletLinkTtlDays?: number;
   readonly uploadLimitBytes?: number;
+  /** Batch chunks this instance works at once (default 2; 0: accept batches, leave the work to other instances). */
+  readonly batchWorkers?: number;
+  /** A batch chunk running longer is presumed lost and retried (default 300 s). */
+  readonly batchJobTimeoutSeconds?: number;
   /** Share an existing database (a second instance); the caller closes it. */
   readonly database?: TestDatabase;
 }
@@ -50,6 +54,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         claimLinkTtlDays: options.claimLinkTtlDays,
         walletLinkTtlDays: options.walletLinkTtlDays,
         uploadLimitBytes: options.uploadLimitBytes,
+        batchWorkers: options.batchWorkers,
+        batchJobTimeoutSeconds: options.batchJobTimeoutSeconds,
       },
       db: database.db,
       keyring: createKeyring(box),

@@ -15,7 +15,6 @@ export async function findOpenList(db: Db, issuerId: string, purpose: StatusPurp
     .executeTakeFirst();
 }
 
-
 /**
  * Starts the next list (seq = highest + 1) unless the issuer has an open one, in one statement: an issuer whose
  * open list another transaction committed a moment ago gets no spare list, and two creators racing for the same
