@@ -21,7 +21,9 @@
  * credential this service signs, embedded endorsements included, and the usual credential to verify). Then every
  * context processed comes from the shipped context files, so the memo holds a small, bounded set of results.
  * Anything else (an inline context object, a nested context naming other URLs, `@import`) goes to stock jsonld.js: what a document defines for itself is never memoised, so it can
- * neither grow the memo nor change what another document means. The memo is also kept per document loader.
+ * neither grow the memo nor change what another document means. Like jsonld.js's own cache of static contexts, the
+ * memo is shared by every document loader (jsonld-signatures wraps the loader anew on every call): a context URL,
+ * once processed, is not loaded again. Every loader here serves the same shipped, sha256-pinned contexts.
  *
  * The output is checked, not assumed: tests sign and canonicalise many varied credentials both ways and
  * require byte-identical N-Quads and proofs (tests/credentials/canonize.test.ts).
@@ -55,23 +57,20 @@ const MEMO_PER_CONTEXT = 64;
 const MEMO_TOTAL = 500;
 
 function memoise(original: Process): Process {
-  let memo = new WeakMap<object, WeakMap<ActiveContext, Map<string, Promise<ActiveContext>>>>();
+  let memo = new WeakMap<ActiveContext, Map<string, Promise<ActiveContext>>>();
   let total = 0;
   return async function process(args) {
     const { activeCtx, localCtx, options, propagate = true, overrideProtected = false, cycles } = args;
-    const loader = (options as { documentLoader?: object }).documentLoader;
     // Only the plain case: safe mode (events that would throw do so on the first call and are never cached) and
     // no remote-context recursion in progress.
-    if (options.safe !== true || loader === undefined || (cycles !== undefined && cycles.size > 0)) return original(args);
+    if (options.safe !== true || (cycles !== undefined && cycles.size > 0)) return original(args);
     let key: string;
     try {
       key = JSON.stringify([localCtx, propagate, overrideProtected, options.base ?? null, options.processingMode ?? null]);
     } catch {
       return original(args);
     }
-    let byContext = memo.get(loader);
-    if (byContext === undefined) memo.set(loader, (byContext = new WeakMap()));
-    let entries = byContext.get(activeCtx);
+    let entries = memo.get(activeCtx);
     const hit = entries?.get(key);
     if (hit !== undefined) {
       entries!.delete(key);
@@ -84,7 +83,7 @@ function memoise(original: Process): Process {
       total = 0;
       return result;
     }
-    if (entries === undefined) byContext.set(activeCtx, (entries = new Map()));
+    if (entries === undefined) memo.set(activeCtx, (entries = new Map()));
     entries.set(key, result);
     if (entries.size > MEMO_PER_CONTEXT) entries.delete(entries.keys().next().value!);
     // A failure is never cached: the next call processes (and fails) again.
