@@ -7,7 +7,7 @@
  * - the service over HTTP (autocannon on loopback) on PostgreSQL when DATABASE_URL is set, else the embedded database:
  *   issue at concurrency 1, 16 and 64, verify at 16, public credential and status list reads at 64, a batch of
  *   10,000 (POST /batches until completed), a mixed soak; the server's resident memory throughout.
- * With DATABASE_URL the server runs WEB_CONCURRENCY processes (default: one per core).
+ * With DATABASE_URL the server runs WEB_CONCURRENCY processes (default 1).
  * Writes bench/results/latest.json and prints a table. Numbers are what this run measured, nothing else.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -282,8 +282,9 @@ async function batch(auth: Record<string, string>, issueBody: string, size: numb
 async function main() {
   if (!fs.existsSync(path.join(root, 'dist/src/server.js'))) throw new Error('run `npm run build` first (npm run bench does)');
   const cores = os.cpus().length;
-  // Every core: one server process per core on PostgreSQL (the embedded database is one process).
-  const webConcurrency = process.env.DATABASE_URL ? Number(process.env.WEB_CONCURRENCY ?? cores) : 1;
+  // One server process unless WEB_CONCURRENCY says otherwise: on a 2-core machine that also runs PostgreSQL, one
+  // process and the database already use both cores (two processes measured half the issue rate; see the README).
+  const webConcurrency = process.env.DATABASE_URL ? Number(process.env.WEB_CONCURRENCY ?? 1) : 1;
   const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 10_000);
   const measured = await withServer({ WEB_CONCURRENCY: String(webConcurrency) }, async ({ auth, issueBody, first }, rss) => {
     const { proof: _proof, ...unsigned } = first;

@@ -85,7 +85,16 @@ export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = 
     /** Runs `handler` for jobs of `queue`, `concurrency` at a time in this process. A throw fails the job (retried). */
     async work<T>(queue: string, concurrency: number, handler: (job: Job<T>) => Promise<unknown>): Promise<void> {
       for (let i = 0; i < concurrency; i++) {
-        await boss.work<T>(queue, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => handler(job as Job<T>));
+        const worker: { id?: string } = {};
+        worker.id = await boss.work<T>(queue, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => {
+          try {
+            return await handler(job as Job<T>);
+          } finally {
+            // A worker that found a job asks for the next one at once (pg-boss would otherwise wait out its polling
+            // interval after every job, idling between the chunks of a batch).
+            if (worker.id !== undefined) boss.notifyWorker(worker.id);
+          }
+        });
       }
     },
 
