@@ -6,52 +6,26 @@
  * 400 credentials for the batch's achievement, one per item and educator, each with its own status list index.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type DatabaseHandle } from '../../src/db/connect.js';
 import type { Database } from '../../src/db/database.js';
-import { backends, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { backends } from '../helpers/database.js';
 import {
   demoAuth,
   exampleIssueRequests,
-  freePort,
   request,
   sleep,
-  startServer,
   stopServer,
-  tempDir,
   waitReady,
   type Outcome,
   type ServerProcess,
 } from '../helpers/server-process.js';
+import { deployment } from '../helpers/deployment.js';
 
 const ITEMS = 400;
 const TIMEOUT_SECONDS = 3;
 
 type Json = Record<string, any>;
-
-/** A server (and its database) for one backend: PGlite in a fresh DATA_DIR, or a fresh PostgreSQL database. */
-async function deployment(backend: 'pglite' | 'postgres') {
-  const dataDir = tempDir('mc-batch-crash-');
-  const database: TestDatabase | undefined = backend === 'postgres' ? await createTestDatabase('postgres') : undefined;
-  const env: Record<string, string> = { DATA_DIR: dataDir, BATCH_JOB_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), BATCH_WORKERS: '2' };
-  if (database !== undefined) Object.assign(env, { DATABASE_URL: database.url!, MASTER_KEY: crypto.randomBytes(32).toString('base64') });
-  const port = await freePort();
-  return {
-    dataDir,
-    start: () => startServer(port, env),
-    /** The database as the server sees it; for PGlite only while no server runs (one process at a time). */
-    open: async (): Promise<DatabaseHandle> => database ?? (await connect({ dataDir })),
-    release: async (handle: DatabaseHandle) => {
-      if (database === undefined) await handle.close();
-    },
-    cleanup: async () => {
-      await database?.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const running = new Set<ServerProcess>();
 const cleanups: Array<() => Promise<void>> = [];
@@ -83,7 +57,10 @@ describe.each(backends)('a batch across kill -9 (%s)', (backend) => {
     { timeout: 180_000 },
     async ({ annotate }) => {
       const started = Date.now();
-      const env = await deployment(backend);
+      const env = await deployment(backend, {
+        prefix: 'mc-batch-crash-',
+        env: { BATCH_JOB_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), BATCH_WORKERS: '2' },
+      });
       cleanups.push(env.cleanup);
       let server = env.start();
       running.add(server);

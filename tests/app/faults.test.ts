@@ -8,44 +8,19 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type DatabaseHandle } from '../../src/db/connect.js';
-import { backends, createTestDatabase, postgresUrl, type TestDatabase } from '../helpers/database.js';
+import { backends, postgresUrl } from '../helpers/database.js';
 import { verifyIndependently } from '../helpers/independent-verifier.js';
 import {
   demoAuth,
   exampleIssueRequests,
-  freePort,
   request,
   sleep,
-  startServer,
   stopServer,
-  tempDir,
   waitReady,
   type Outcome,
   type ServerProcess,
 } from '../helpers/server-process.js';
-
-/** A server (and its database) for one backend: PGlite in a fresh DATA_DIR, or a fresh PostgreSQL database. */
-async function deployment(backend: 'pglite' | 'postgres') {
-  const dataDir = tempDir('mc-faults-');
-  const database: TestDatabase | undefined = backend === 'postgres' ? await createTestDatabase('postgres') : undefined;
-  const env: Record<string, string> = { DATA_DIR: dataDir, ALLOW_PRIVATE_FETCH: 'true' };
-  if (database !== undefined) Object.assign(env, { DATABASE_URL: database.url!, MASTER_KEY: crypto.randomBytes(32).toString('base64') });
-  const port = await freePort();
-  return {
-    dataDir,
-    start: (extra: Record<string, string> = {}) => startServer(port, { ...env, ...extra }),
-    /** The database as the server sees it; for PGlite only once the server has exited (one process at a time). */
-    open: async (): Promise<DatabaseHandle> => database ?? (await connect({ dataDir })),
-    release: async (handle: DatabaseHandle) => {
-      if (database === undefined) await handle.close();
-    },
-    cleanup: async () => {
-      await database?.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+import { deployment } from '../helpers/deployment.js';
 
 /** Started servers, killed after each test whatever happened. */
 const running = new Set<ServerProcess>();
@@ -73,7 +48,7 @@ describe.each(backends)('kill -9 during issuance (%s)', (backend) => {
     { timeout: 180_000 },
     async ({ annotate }) => {
       const started = Date.now();
-      const env = await deployment(backend);
+      const env = await deployment(backend, { prefix: 'mc-faults-', env: { ALLOW_PRIVATE_FETCH: 'true' } });
       cleanups.push(env.cleanup);
       let server = env.start();
       await ready(server);
@@ -176,7 +151,7 @@ describe.each(backends.filter((b) => b === 'postgres'))('database outage (%s)', 
     'answers 503 problem+json with Retry-After while the database refuses connections, and recovers without a restart',
     { timeout: 120_000 },
     async ({ annotate }) => {
-      const env = await deployment(backend);
+      const env = await deployment(backend, { prefix: 'mc-faults-', env: { ALLOW_PRIVATE_FETCH: 'true' } });
       cleanups.push(env.cleanup);
       const server = env.start();
       await ready(server);
@@ -258,7 +233,7 @@ describe.each(backends)('graceful shutdown (%s)', (backend) => {
     'finishes every accepted issue request after SIGTERM, exits 0 within 15 s and releases the embedded lock',
     { timeout: 90_000 },
     async ({ annotate }) => {
-      const env = await deployment(backend);
+      const env = await deployment(backend, { prefix: 'mc-faults-', env: { ALLOW_PRIVATE_FETCH: 'true' } });
       cleanups.push(env.cleanup);
       // NODE_DEBUG=net logs "NET <pid>: onconnection" for each connection the server accepts: what "accepted" means here.
       const server = env.start({ NODE_DEBUG: 'net' });
