@@ -39,8 +39,23 @@ const adapter = (db: Executor) => ({
 });
 
 export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = {}) {
+  // pg-boss's own statements (polling, maintenance) go through here. Once stopped, none reaches the database: pg-boss
+  // does not wait for a worker's poll in flight, and a poll after the pool closed would fail during shutdown.
+  let stopped = false;
+  let inFlight = 0;
+  const own = {
+    executeSql: async (text: string, values?: unknown[]) => {
+      if (stopped) return { rows: [] };
+      inFlight++;
+      try {
+        return await adapter(db).executeSql(text, values);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
   const boss = new PgBoss({
-    db: adapter(db),
+    db: own,
     schedule: false,
     supervise: true,
     maintenanceIntervalSeconds: options.maintenanceSeconds ?? 30,
@@ -99,9 +114,12 @@ export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = 
     },
 
     /** Stops fetching; waits for jobs in progress (up to `timeoutMs`) so none is left half done. */
-    async stop(timeoutMs = 30_000): Promise<void> {
+    async stop(timeoutMs = 8_000): Promise<void> {
       if (started === undefined) return;
       await boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
+      stopped = true;
+      // Let statements already sent finish before the caller closes the pool (briefly: each is one short query).
+      for (let waited = 0; inFlight > 0 && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     },
   };
 }

@@ -57,7 +57,7 @@ describe.each(backends.filter((b) => b === 'postgres'))('several server processe
       expect(rows).toHaveLength(40);
       expect(new Set(rows.map((r) => `${r.list_id}#${r.idx}`)).size).toBe(40);
       const exit = await stopServer(server, 'SIGTERM');
-      expect(exit).toEqual({ code: 0, signal: null });
+      expect(exit, server.output()).toEqual({ code: 0, signal: null });
     } finally {
       await stopServer(server);
       fs.rmSync(dataDir, { recursive: true, force: true });
