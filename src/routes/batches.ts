@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { callerOf } from '../plugins/auth.js';
 import { BatchItemsQuery } from '../schemas/batch.js';
-import { IdParam } from '../schemas/common.js';
+import { IDEMPOTENCY_KEY, IdParam } from '../schemas/common.js';
 import type { Services } from '../services/index.js';
 
 const problem = { $ref: 'Problem#' } as const;
@@ -24,7 +24,7 @@ export default async function batchRoutes(app: FastifyInstance, { services, body
       tags: ['batches'],
       security: [{ apiKey: [] }],
       headers: Type.Object({
-        'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+        'idempotency-key': Type.Optional(Type.String(IDEMPOTENCY_KEY)),
       }),
       body: { $ref: 'BatchRequest#' },
       response: {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { callerOf } from '../plugins/auth.js';
-import { IdParam } from '../schemas/common.js';
+import { IDEMPOTENCY_KEY, IdParam } from '../schemas/common.js';
 import type { Services } from '../services/index.js';
 import { renderVerificationPage } from '../views/verification-page.js';
 import { prefersHtml } from './negotiate.js';
@@ -25,7 +25,7 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
       tags: ['credentials'],
       security: [{ apiKey: [] }],
       headers: Type.Object({
-        'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+        'idempotency-key': Type.Optional(Type.String(IDEMPOTENCY_KEY)),
       }),
       body: { $ref: 'IssueRequest#' },
       response: {

@@ -1,10 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { HttpUrl } from './common.js';
+import { HttpUrl, IDEMPOTENCY_KEY } from './common.js';
 
 const IdempotencyKey = Type.String({
-  minLength: 1,
-  maxLength: 255,
-  pattern: '^[\\x21-\\x7e]+$',
+  ...IDEMPOTENCY_KEY,
   description: "This item's Idempotency-Key, unique within the batch: as for POST /credentials, it makes the item issue once",
 });
 

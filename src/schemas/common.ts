@@ -55,3 +55,6 @@ export const IdParam = Type.Object(
   { id: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Resource id' }) },
   { additionalProperties: false },
 );
+
+/** An Idempotency-Key: printable ASCII without spaces (a header value, and each batch item's key). */
+export const IDEMPOTENCY_KEY = { minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } as const;
