@@ -7,36 +7,19 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, createTestDatabase } from './helpers/database.js';
+import { runScript, type ScriptRun } from './helpers/server-process.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const PUBLIC_URL = 'https://badges.example.org';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = ScriptRun;
 
 // Only what a test sets reaches the CLI: never the runner's database or master key.
 const { DATABASE_URL: _url, MASTER_KEY: _key, MASTER_KEY_FILE: _keyFile, SEED_DEMO: _seed, ...inherited } = process.env;
 
 function cli(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: root,
-      env: { ...inherited, LOG_LEVEL: 'silent', PUBLIC_URL, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runScript('src/cli.ts', args, { ...inherited, LOG_LEVEL: 'silent', PUBLIC_URL, ...env });
 }
 
 /** The one JSON line a `--json` command prints. */

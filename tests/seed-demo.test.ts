@@ -4,7 +4,6 @@
  * the real server on that DATA_DIR and PORT, as README "The demo catalogue" says: `npm run seed:demo`, then
  * `npm start`, both with the default PUBLIC_URL (http://localhost:$PORT).
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,13 +11,19 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/db/connect.js';
 import { backends, postgresUrl } from './helpers/database.js';
-import { freePort, request, root, startServer, stopServer, tempDir, waitReady, type ServerProcess } from './helpers/server-process.js';
+import {
+  freePort,
+  request,
+  runScript,
+  startServer,
+  stopServer,
+  tempDir,
+  waitReady,
+  type ScriptRun,
+  type ServerProcess,
+} from './helpers/server-process.js';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = ScriptRun;
 
 interface DemoCatalogue {
   notice: string;
@@ -38,19 +43,7 @@ const {
 } = process.env;
 
 function seedDemo(env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/seed-demo.ts'], {
-      cwd: root,
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runScript('scripts/seed-demo.ts', [], { ...inherited, ...env });
 }
 
 /** A minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF rows. */

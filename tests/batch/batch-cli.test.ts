@@ -5,7 +5,6 @@
  *
  * One server for the file; the tests run in order and build on each other (the same cohort file is run twice).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,33 +20,17 @@ import {
   tempDir,
   waitReady,
   type ServerProcess,
+  runScript,
+  type ScriptRun,
 } from '../helpers/server-process.js';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
+type Run = ScriptRun;
 
 // Only what a test sets reaches the tool: never the runner's API key or service URL.
 const { API_KEY: _apiKey, SERVICE_URL: _serviceUrl, ...inherited } = process.env;
 
 function batchTool(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/batch-issue.ts', ...args], {
-      cwd: root,
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  return runScript('scripts/batch-issue.ts', args, { ...inherited, ...env });
 }
 
 const ROWS = 40;
