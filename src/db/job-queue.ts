@@ -38,6 +38,24 @@ const adapter = (db: Executor) => ({
   executeSql: async (text: string, values?: unknown[]) => db.executeQuery(CompiledQuery.raw(text, values ?? [])),
 });
 
+/**
+ * pg-boss's own statements, each on one connection. Its schema scripts are several statements with their own BEGIN;
+ * when two instances start at once the loser's script fails inside that transaction (pg-boss expects and ignores
+ * this), which would leave the connection in an aborted transaction back in the pool, failing whatever runs on it next.
+ * So a failed statement is rolled back on its own connection before the connection is returned.
+ */
+const ownAdapter = (db: Kysely<Database>) => ({
+  executeSql: async (text: string, values?: unknown[]) =>
+    db.connection().execute(async (connection) => {
+      try {
+        return await connection.executeQuery(CompiledQuery.raw(text, values ?? []));
+      } catch (error) {
+        await connection.executeQuery(CompiledQuery.raw('ROLLBACK')).catch(() => undefined);
+        throw error;
+      }
+    }),
+});
+
 export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = {}) {
   // pg-boss's own statements (polling, maintenance) go through here. Once stopped, none reaches the database: pg-boss
   // does not wait for a worker's poll in flight, and a poll after the pool closed would fail during shutdown.
@@ -48,7 +66,7 @@ export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = 
       if (stopped) return { rows: [] };
       inFlight++;
       try {
-        return await adapter(db).executeSql(text, values);
+        return await ownAdapter(db).executeSql(text, values);
       } finally {
         inFlight--;
       }
@@ -80,8 +98,18 @@ export function createJobQueue(db: Kysely<Database>, options: JobQueueOptions = 
         retryDelay: queue.retryDelaySeconds,
         retryBackoff: true,
       };
-      await boss.createQueue(queue.name, settings);
-      await boss.updateQueue(queue.name, settings);
+      // Instances starting together create the same queues at once; PostgreSQL may pick one of them as a deadlock
+      // victim. Creating a queue is idempotent, so the victim tries again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await boss.createQueue(queue.name, settings);
+          await boss.updateQueue(queue.name, settings);
+          return;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== '40P01' || attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 200 * attempt)));
+        }
+      }
     },
 
     /** Enqueues jobs inside `trx` (they exist only if it commits). */
