@@ -7,6 +7,8 @@ import * as m0004 from './0004_earner_access.js';
 import * as m0005 from './0005_programmes.js';
 import * as m0006 from './0006_batches.js';
 import * as m0007 from './0007_scale_indexes.js';
+import * as m0008 from './0008_interop.js';
+import * as m0009 from './0009_ob3_api.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -16,4 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0005_programmes': m0005,
   '0006_batches': m0006,
   '0007_scale_indexes': m0007,
+  '0008_interop': m0008,
+  '0009_ob3_api': m0009,
 };

@@ -19,6 +19,7 @@ import cors from './plugins/cors.js';
 import { installJsonParser } from './plugins/json-body.js';
 import security from './plugins/security.js';
 import apiKeyRoutes from './routes/api-keys.js';
+import keyRoutes from './routes/keys.js';
 import administrationRoutes from './routes/administration.js';
 import { createMetrics } from './metrics.js';
 import achievementRoutes from './routes/achievements.js';
@@ -32,6 +33,7 @@ import statusListRoutes from './routes/status-lists.js';
 import verifyRoutes from './routes/verify.js';
 import earnerRoutes from './routes/earner.js';
 import programmeRoutes from './routes/programmes.js';
+import ob3ApiRoutes from './routes/ob3-api.js';
 import multipart from '@fastify/multipart';
 import { sharedSchemas } from './schemas/index.js';
 import { createServices, type Services } from './services/index.js';
@@ -52,6 +54,8 @@ export interface AppDeps {
         | 'batchWorkers'
         | 'batchJobTimeoutSeconds'
         | 'batchBodyLimitBytes'
+        | 'termsUrl'
+        | 'privacyUrl'
       >
     > & { readonly statusListCapacity?: number };
   readonly db: Kysely<Database>;
@@ -133,9 +137,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(credentialStatusRoutes, { prefix: '/credentials', services });
   await app.register(statusListRoutes, { prefix: '/status-lists', services });
   await app.register(apiKeyRoutes, { prefix: '/api-keys', services });
+  await app.register(keyRoutes, { prefix: '/keys', services });
   await app.register(administrationRoutes, { services });
   await app.register(credentialRoutes, { prefix: '/credentials', services });
   await app.register(batchRoutes, { prefix: '/batches', services, bodyLimit: config.batchBodyLimitBytes ?? 16 * 1024 * 1024 });
+  await app.register(ob3ApiRoutes, {
+    prefix: '/ims/ob/v3p0',
+    services,
+    publicUrl: config.publicUrl,
+    termsUrl: config.termsUrl ?? `${config.publicUrl}/docs`,
+    privacyUrl: config.privacyUrl ?? `${config.publicUrl}/docs`,
+    serviceName: 'Educator micro-credentials',
+  });
 
   // The job queue: its schema, its queues, and this process's share of batch work (stopped before the database closes).
   await services.jobs.start((error) => app.log.error({ err: error }, 'job queue error'));

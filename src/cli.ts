@@ -3,7 +3,7 @@
  * process may open it, so stop the server first (the CLI says so if it is running).
  *
  *   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>]
- *                                [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof …] [--json]
+ *                                [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof …] [--format json-ld|jwt] [--json]
  *   npm run cli -- issuer list [--json]
  *   npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--scopes issue,revoke] [--expires 2027-06-30] [--json]
  *   npm run cli -- apikey list --issuer <issuerId> [--json]
@@ -19,7 +19,8 @@ import { createAuditService } from './services/audit.js';
 
 const USAGE = `Usage:
   npm run cli -- issuer create --name <name> [--did web|key] [--url <url>] [--email <email>] [--description <text>]
-        [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof eddsa-rdfc-2022|Ed25519Signature2020] [--json]
+        [--image <url>] [--parent-name <name> [--parent-url <url>]] [--proof eddsa-rdfc-2022|Ed25519Signature2020]
+        [--format json-ld|jwt] [--json]
   npm run cli -- issuer list [--json]
   npm run cli -- apikey create --issuer <issuerId> [--name <name>] [--scopes issue,revoke,catalogue,admin] [--expires <date>] [--json]
   npm run cli -- apikey list --issuer <issuerId> [--json]
@@ -51,6 +52,7 @@ function parse(argv: string[]) {
         'parent-name': { type: 'string' },
         'parent-url': { type: 'string' },
         proof: { type: 'string' },
+        format: { type: 'string' },
         issuer: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -91,6 +93,9 @@ async function main(argv: string[]): Promise<void> {
         if (values.proof !== undefined && values.proof !== 'eddsa-rdfc-2022' && values.proof !== 'Ed25519Signature2020') {
           throw new UsageError('--proof must be eddsa-rdfc-2022 or Ed25519Signature2020');
         }
+        if (values.format !== undefined && values.format !== 'json-ld' && values.format !== 'jwt') {
+          throw new UsageError('--format must be json-ld or jwt');
+        }
         if (values['parent-url'] !== undefined && values['parent-name'] === undefined)
           throw new UsageError('--parent-url needs --parent-name');
         for (const [flag, value] of [
@@ -109,6 +114,7 @@ async function main(argv: string[]): Promise<void> {
           imageUrl: values.image,
           parentOrg: values['parent-name'] === undefined ? undefined : { name: values['parent-name'], url: values['parent-url'] },
           proofType: values.proof as 'eddsa-rdfc-2022' | 'Ed25519Signature2020' | undefined,
+          format: values.format as 'json-ld' | 'jwt' | undefined,
         });
         await audit.record({
           issuerId: issuer.id,

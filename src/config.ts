@@ -45,6 +45,9 @@ export interface Config {
   readonly batchJobTimeoutSeconds: number;
   /** Largest POST /batches body. */
   readonly batchBodyLimitBytes: number;
+  /** The operator's terms of service and privacy policy, named in the OB 3.0 API discovery document. */
+  readonly termsUrl: string;
+  readonly privacyUrl: string;
 }
 
 interface VariableSpec {
@@ -126,6 +129,16 @@ export const variables: readonly VariableSpec[] = [
     default: '300',
   },
   { name: 'BATCH_BODY_LIMIT_BYTES', description: 'Largest POST /batches body (10,000 items).', default: '16777216' },
+  {
+    name: 'TERMS_URL',
+    description: 'Your terms of service, named in the Open Badges API discovery document (required there; set it in production).',
+    default: '$PUBLIC_URL/docs',
+  },
+  {
+    name: 'PRIVACY_URL',
+    description: 'Your privacy policy, named in the Open Badges API discovery document (required there; set it in production).',
+    default: '$PUBLIC_URL/docs',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -184,6 +197,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push(`PUBLIC_URL must be an absolute http(s) URL without query or fragment, got "${publicUrl}"`);
   }
 
+  const absoluteUrl = (name: string, fallback: string): string => {
+    const value = read(name);
+    if (value === undefined) return fallback;
+    if (!/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value))
+      problems.push(`${name} must be an absolute http(s) URL, got "${value}"`);
+    return value;
+  };
+
   const logLevel = (read('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
@@ -222,6 +243,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     batchWorkers: integer('BATCH_WORKERS', 2, 0, 64),
     batchJobTimeoutSeconds: integer('BATCH_JOB_TIMEOUT_SECONDS', 300, 2, 3600),
     batchBodyLimitBytes: integer('BATCH_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    termsUrl: absoluteUrl('TERMS_URL', `${publicUrl}/docs`),
+    privacyUrl: absoluteUrl('PRIVACY_URL', `${publicUrl}/docs`),
   };
   if (config.webConcurrency > 1 && databaseUrl === undefined) {
     problems.push('WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database can be opened by one process only');

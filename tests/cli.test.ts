@@ -69,6 +69,21 @@ describe('cli (embedded database)', () => {
     apiKeys.push(out.apiKey);
   });
 
+  it('issuer create --format jwt is accepted; another format is a usage error (exit 64)', async () => {
+    const own = tempDir();
+    try {
+      const out = jsonLine(
+        await cli(['issuer', 'create', '--name', 'District JWT', '--did', 'web', '--format', 'jwt', '--json'], { DATA_DIR: own }),
+      );
+      apiKeys.push(out.apiKey);
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+    }
+    const refused = track(await run('issuer', 'create', '--name', 'District X', '--format', 'xml'));
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('--format must be json-ld or jwt');
+  });
+
   it('issuer list --json lists every issuer with its did and name, and no key', async () => {
     const list = jsonLine(track(await run('issuer', 'list', '--json')));
     expect(list).toHaveLength(2);

@@ -8,6 +8,7 @@
  */
 import sjson from 'secure-json-parse';
 import { isObject, jsonDepth, MAX_JSON_DEPTH, type Json } from '../credentials/json.js';
+import { COMPACT_JWS, credentialOfPayload, decodeJws, jwtOf } from '../credentials/jwt.js';
 import { extractFromPng, ImageFormatError, isPng, PNG_KEYWORDS } from './png.js';
 import { extractFromSvg } from './svg.js';
 
@@ -16,13 +17,16 @@ const typesOf = (v: Json): unknown[] => (Array.isArray(v.type) ? v.type : [v.typ
 /** More than this many credentials in one file are not checked. */
 export const MAX_CREDENTIALS_PER_FILE = 100;
 
-export type FileFormat = 'png' | 'svg' | 'json';
+export type FileFormat = 'png' | 'svg' | 'json' | 'jwt';
 export type ItemRole = 'credential' | 'clr' | 'bundled';
 
 export interface ExtractedItem {
   /** `bundled`: carried inside a CLR or presentation; `clr`: the CLR itself. */
   readonly role: ItemRole;
+  /** The credential (for a VC-JWT, the one in its payload, read before any check: verify `jwt`). */
   readonly credential: Json;
+  /** The VC-JWT the credential came in, when it came as one: this is what must be verified. */
+  readonly jwt?: string;
 }
 
 export interface Extracted {
@@ -49,29 +53,35 @@ function parseJson(text: string): unknown {
   }
 }
 
-function credentialsIn(value: unknown, where: string): Json[] {
-  const entries = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  if (entries.some((e) => typeof e === 'string')) {
-    throw new UnreadableFileError(`${where} holds VC-JWT (compact JWS) credentials, which this verifier does not read yet`);
+/** A VC-JWT as an item: its payload's credential, unverified, for naming it; `jwt` is what gets verified. */
+function jwtItem(jws: string, role: ItemRole): ExtractedItem {
+  try {
+    return { role, credential: credentialOfPayload(decodeJws(jws).payload), jwt: jws };
+  } catch (error) {
+    throw new UnreadableFileError(`A VC-JWT in the file cannot be read: ${(error as Error).message}`);
   }
-  const credentials = entries.filter(isObject);
-  if (credentials.length !== entries.length) throw new UnreadableFileError(`${where} holds something that is not a credential`);
-  return credentials;
+}
+
+function credentialsIn(value: unknown, where: string, role: ItemRole): ExtractedItem[] {
+  const entries = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return entries.map((entry) => {
+    const jws = jwtOf(entry);
+    if (jws !== undefined) return jwtItem(jws, role);
+    if (!isObject(entry)) throw new UnreadableFileError(`${where} holds something that is not a credential`);
+    return { role, credential: entry };
+  });
 }
 
 /** Interprets a JSON document: credential, array, presentation or CLR. */
 function fromJson(value: unknown): { description: string; items: ExtractedItem[] } {
   if (Array.isArray(value)) {
-    const items = credentialsIn(value, 'The array').map((credential) => ({ role: 'credential' as const, credential }));
+    const items = credentialsIn(value, 'The array', 'credential');
     return { description: `a list of ${items.length} credential${items.length === 1 ? '' : 's'}`, items };
   }
   if (!isObject(value)) throw new UnreadableFileError('The JSON is not a credential, a presentation or a CLR');
   const types = typesOf(value);
   if (types.includes('VerifiablePresentation')) {
-    const items = credentialsIn(value.verifiableCredential, 'The presentation').map((credential) => ({
-      role: 'bundled' as const,
-      credential,
-    }));
+    const items = credentialsIn(value.verifiableCredential, 'The presentation', 'bundled');
     return {
       description: `a wallet file (Verifiable Presentation) with ${items.length} credential${items.length === 1 ? '' : 's'}`,
       items,
@@ -79,20 +89,22 @@ function fromJson(value: unknown): { description: string; items: ExtractedItem[]
   }
   if (types.includes('ClrCredential')) {
     const subject = Array.isArray(value.credentialSubject) ? value.credentialSubject[0] : value.credentialSubject;
-    const bundled = isObject(subject) ? credentialsIn(subject.verifiableCredential, 'The CLR') : [];
+    const bundled = isObject(subject) ? credentialsIn(subject.verifiableCredential, 'The CLR', 'bundled') : [];
     return {
       description: `a Comprehensive Learner Record (CLR 2.0) bundling ${bundled.length} credential${bundled.length === 1 ? '' : 's'}`,
-      items: [{ role: 'clr', credential: value }, ...bundled.map((credential) => ({ role: 'bundled' as const, credential }))],
+      items: [{ role: 'clr', credential: value }, ...bundled],
     };
   }
+  if (types.includes('EnvelopedVerifiableCredential'))
+    return { description: 'a VC-JWT (enveloped)', items: credentialsIn(value, 'The envelope', 'credential') };
   if (types.includes('VerifiableCredential')) return { description: 'a credential', items: [{ role: 'credential', credential: value }] };
   throw new UnreadableFileError('The JSON is not a credential, a presentation or a CLR (its type names none of them)');
 }
 
 function fromBaked(text: string, what: string): { description: string; items: ExtractedItem[] } {
   const trimmed = text.trim();
-  if (!trimmed.startsWith('{'))
-    throw new UnreadableFileError(`${what} holds a VC-JWT (compact JWS), which this verifier does not read yet`);
+  // OB 3.0 §5.3: text that is not JSON is a VC-JWT.
+  if (!trimmed.startsWith('{')) return { description: `${what} holding a VC-JWT`, items: [jwtItem(trimmed, 'credential')] };
   const inner = fromJson(parseJson(trimmed));
   return { ...inner, description: `${what} holding ${inner.description}` };
 }
@@ -114,13 +126,13 @@ export function extractCredentials(bytes: Buffer): Extracted {
       if (head.startsWith('<')) {
         const baked = extractFromSvg(text);
         if (baked === undefined) throw new UnreadableFileError('This SVG image has no Open Badges 3.0 credential baked into it');
-        if (baked.format === 'jwt')
-          throw new UnreadableFileError('This SVG holds a VC-JWT (verify attribute), which this verifier does not read yet');
         result = { format: 'svg', ...fromBaked(baked.text, 'a baked SVG badge') };
       } else if (head.startsWith('{') || head.startsWith('[')) {
         result = { format: 'json', ...fromJson(parseJson(text)) };
+      } else if (COMPACT_JWS.test(text.trim())) {
+        result = { format: 'jwt', description: 'a VC-JWT (compact JWS)', items: [jwtItem(text.trim(), 'credential')] };
       } else {
-        throw new UnreadableFileError('The file is not a PNG or SVG badge, nor a JSON credential, wallet file or CLR');
+        throw new UnreadableFileError('The file is not a PNG or SVG badge, nor a JSON credential, VC-JWT, wallet file or CLR');
       }
     }
   } catch (error) {

@@ -4,6 +4,10 @@ export type Json = Record<string, unknown>;
 
 export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** The id of a node given as a string or as an object with an `id` (issuer, verificationMethod, subject…). */
+export const idOf = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : isObject(value) && typeof value.id === 'string' ? value.id : undefined;
+
 /** JSON-LD's "one value or an array of values" as an array. */
 export const asArray = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
@@ -30,4 +34,38 @@ export function jsonDepth(text: string): number {
     else if (c === 0x7d || c === 0x5d) depth--;
   }
   return max;
+}
+
+/**
+ * Every context a document refers to, wherever it is: `@context` values at the top or in any node (JSON-LD applies
+ * embedded and scoped contexts too), and inside inline contexts their scoped `@context`s and `@import`s. Inline
+ * context objects themselves are returned as objects; every URL any of them names is returned as a string.
+ */
+export function contextValues(value: unknown, found: unknown[] = [], depth = 0): unknown[] {
+  if (depth > 64 || typeof value !== 'object' || value === null) return found;
+  if (Array.isArray(value)) {
+    for (const item of value) contextValues(item, found, depth + 1);
+    return found;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '@context') {
+      for (const context of asArray(child)) {
+        found.push(context);
+        if (typeof context === 'object' && context !== null) contextValues(context, found, depth + 1);
+      }
+    } else if (key === '@import') found.push(child);
+    else contextValues(child, found, depth + 1);
+  }
+  return found;
+}
+
+/** Stable JSON (sorted keys): equal documents give equal text whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

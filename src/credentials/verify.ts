@@ -7,7 +7,17 @@ import jsigs from 'jsonld-signatures';
 import * as vc from '@digitalbazaar/vc';
 import type { DocumentLoader } from './document-loader.js';
 import { DidResolutionError, UnknownContextError } from './document-loader.js';
-import { asArray, isObject, textOf, type Json } from './json.js';
+import { asArray, contextValues, idOf as idOrUndefined, isObject, textOf, type Json } from './json.js';
+import {
+  checkJwsSignature,
+  claimProblems,
+  credentialOfPayload,
+  decodeJws,
+  isoOfSeconds,
+  jwtTimeProblem,
+  publicKeyOf,
+  type DecodedJws,
+} from './jwt.js';
 import { createVerifyingSuites } from './suites.js';
 
 export type CheckName = 'shape' | 'schema' | 'issuer' | 'proof' | 'validity' | 'status' | 'endorsement';
@@ -43,11 +53,10 @@ const MAX_PROOFS = 4;
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
 const OB_TYPES = ['OpenBadgeCredential', 'AchievementCredential'];
 
-const idOf = (value: unknown): string | null =>
-  typeof value === 'string' ? value : isObject(value) && typeof value.id === 'string' ? value.id : null;
+const idOf = (value: unknown): string | null => idOrUndefined(value) ?? null;
 
-/** Structural VCDM and OB 3.0 requirements that every later check relies on. */
-function checkShape(credential: Json): Check {
+/** Structural VCDM and OB 3.0 requirements that every later check relies on; `jwt`: the proof is the JWS around it. */
+function checkShape(credential: Json, securedBy: 'proof' | 'jwt' = 'proof'): Check {
   const problems: string[] = [];
   const contexts = asArray(credential['@context']);
   if (!Array.isArray(credential['@context']) || (contexts[0] !== VC_V1 && contexts[0] !== VC_V2)) {
@@ -58,7 +67,7 @@ function checkShape(credential: Json): Check {
   if (idOf(credential.issuer) === null) problems.push('issuer must be a URI or an object with an id');
   const subjects = asArray(credential.credentialSubject);
   if (subjects.length === 0 || !subjects.every(isObject)) problems.push('credentialSubject must be an object');
-  if (asArray(credential.proof).length === 0) problems.push('the credential has no proof');
+  if (securedBy === 'proof' && asArray(credential.proof).length === 0) problems.push('the credential has no proof');
   if (types.some((t) => OB_TYPES.includes(textOf(t)))) {
     if (typeof credential.id !== 'string') problems.push('an OB 3.0 credential must have an id');
     const subject = subjects[0];
@@ -82,33 +91,21 @@ function checkShape(credential: Json): Check {
     : { check: 'shape', outcome: 'fail', message: problems.join('; ') };
 }
 
-/** Every `@context`, at the top or nested in any node (JSON-LD applies embedded and scoped contexts too). */
-function contextValues(value: unknown, found: unknown[] = [], depth = 0): unknown[] {
-  if (depth > 64 || typeof value !== 'object' || value === null) return found;
-  if (Array.isArray(value)) {
-    for (const item of value) contextValues(item, found, depth + 1);
-    return found;
-  }
-  for (const [key, child] of Object.entries(value)) {
-    if (key === '@context') found.push(...asArray(child));
-    else contextValues(child, found, depth + 1);
-  }
-  return found;
-}
-
 /**
- * Every context must be a URL we ship, wherever it appears: an inline context could import or scope anything
- * (even a DID URL), so it is refused rather than processed. Named in the shape check, before any JSON-LD work.
+ * Every context URL must be one we ship, wherever it appears (top, nested, scoped, imported): nothing is ever fetched,
+ * and a DID or URL used as a context never reaches the resolver. Inline context objects are processed (VCDM 2.0 allows
+ * them; the VC context's terms are protected, and whatever they define is covered by the proof). Named in the shape
+ * check, before any JSON-LD work.
  */
 function unknownContexts(credential: Json, documentLoader: DocumentLoader): string[] {
   return contextValues(credential)
-    .filter((c) => typeof c !== 'string' || !documentLoader.isShippedContext(c))
-    .map((c) => (typeof c === 'string' ? c : 'an inline context'));
+    .filter((c) => !(typeof c === 'string' ? documentLoader.isShippedContext(c) : isObject(c)))
+    .map((c) => (typeof c === 'string' ? c : `an invalid context (${JSON.stringify(c)?.slice(0, 40) ?? 'nothing'})`));
 }
 
 function checkContexts(unknown: readonly string[], shape: Check): Check {
   if (unknown.length === 0) return shape;
-  const message = `Uses JSON-LD context ${[...new Set(unknown)].join(', ')}, which is not one this service ships; remote and inline contexts are never processed`;
+  const message = `Uses JSON-LD context ${[...new Set(unknown)].join(', ')}, which is not one this service ships; remote contexts are never fetched`;
   return { check: 'shape', outcome: 'fail', message: shape.outcome === 'pass' ? message : `${shape.message}; ${message}` };
 }
 
@@ -118,13 +115,8 @@ function checkValidity(credential: Json, now: Date): Check {
   const untilField = v1 ? 'expirationDate' : 'validUntil';
   const from = credential[fromField];
   const until = credential[untilField];
-  const parse = (value: unknown): Date | null => {
-    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
-    const date = new Date(value);
-    return Number.isNaN(date.getTime()) ? null : date;
-  };
-  const fromDate = from === undefined ? undefined : parse(from);
-  const untilDate = until === undefined ? undefined : parse(until);
+  const fromDate = from === undefined ? undefined : parseDateTime(from);
+  const untilDate = until === undefined ? undefined : parseDateTime(until);
   if (fromDate === null) return { check: 'validity', outcome: 'fail', message: `${fromField} is not a date-time with a time zone` };
   if (untilDate === null) return { check: 'validity', outcome: 'fail', message: `${untilField} is not a date-time with a time zone` };
   if (fromDate && untilDate && untilDate < fromDate) {
@@ -145,8 +137,106 @@ function checkValidity(credential: Json, now: Date): Check {
   };
 }
 
-/** Resolves the proof's verification method and checks it belongs to the issuer and may assert credentials. */
-async function checkIssuerKey(credential: Json, documentLoader: DocumentLoader): Promise<Check> {
+/**
+ * When a credential was signed, by its issuer's records: a Date if this very document was recorded, null if the
+ * issuer is ours but it was not, undefined if the issuer is not ours (the proof's own date is all there is).
+ */
+export type RecordedSigningTime = (issuer: string, presented: PresentedDocument) => Promise<Date | null | undefined>;
+
+/** A document as presented for verification: its id, and the JSON (with its proofs) or the VC-JWT it came as. */
+export interface PresentedDocument {
+  readonly id: string | null;
+  readonly json?: unknown;
+  readonly jwt?: string;
+}
+
+const parseDateTime = (value: unknown): Date | null => {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+};
+
+/**
+ * A key reported compromised (`revoked` on its verification method) still vouches for what it signed before that
+ * date. The date of signing comes from the issuer's records when the issuer is ours (a thief can write any
+ * `created`), else from the proof.
+ * @returns a failure message, or undefined when the signature predates the compromise.
+ */
+async function compromisedKeyProblem(
+  credential: Json,
+  signature: { presented: PresentedDocument; created: unknown },
+  method: string,
+  revokedValue: unknown,
+  recordedSigningTime: RecordedSigningTime | undefined,
+): Promise<string | undefined> {
+  const revoked = parseDateTime(revokedValue);
+  if (revoked === null) return `the key ${method} is marked revoked`;
+  const issuer = idOf(credential.issuer)!;
+  const recorded = await recordedSigningTime?.(issuer, signature.presented);
+  const when = `reported compromised from ${revoked.toISOString()}`;
+  if (recorded === null)
+    return `the key ${method} was ${when}, and the issuer has no record of this credential, so its date cannot be trusted`;
+  const signedAt = recorded ?? parseDateTime(signature.created);
+  if (signedAt === null) return `the key ${method} was ${when}, and the proof has no date`;
+  if (signedAt >= revoked) return `signed with ${method} on ${signedAt.toISOString()}, after the key was ${when}`;
+  return undefined;
+}
+
+type KeyCheck = { outcome: 'pass'; message: string; vm: Json } | { outcome: 'fail' | 'error'; message: string; final: boolean };
+
+/**
+ * Resolves one proof's key (a Data Integrity verificationMethod or a JWT kid) and checks that the issuer controls it,
+ * lists it for issuing, and had not reported it compromised when it signed. `final`: a resolution failure, where
+ * trying another proof would hide that something could not be checked.
+ */
+async function checkKey(
+  credential: Json,
+  issuer: string,
+  method: string,
+  signature: { presented: PresentedDocument; created: unknown },
+  documentLoader: DocumentLoader,
+  recordedSigningTime?: RecordedSigningTime,
+): Promise<KeyCheck> {
+  let vm: Json;
+  try {
+    vm = (await documentLoader(method)).document as Json;
+  } catch (error) {
+    const outcome = error instanceof DidResolutionError ? 'error' : 'fail';
+    return { outcome, final: true, message: `Could not resolve the issuer's key ${method}: ${(error as Error).message}` };
+  }
+  const controller = idOf(vm.controller);
+  if (controller !== issuer) {
+    return {
+      outcome: 'fail',
+      final: false,
+      message: `the key ${method} is controlled by ${controller ?? 'nobody'}, not by the issuer ${issuer}`,
+    };
+  }
+  let controllerDocument: Json;
+  try {
+    controllerDocument = (await documentLoader(controller)).document as Json;
+  } catch (error) {
+    const outcome = error instanceof DidResolutionError ? 'error' : 'fail';
+    return { outcome, final: true, message: `Could not resolve the issuer ${issuer}: ${(error as Error).message}` };
+  }
+  const assertion = asArray(controllerDocument.assertionMethod).map(idOf);
+  if (!assertion.includes(method)) {
+    return { outcome: 'fail', final: false, message: `the issuer ${issuer} does not list ${method} as an assertion method` };
+  }
+  if (vm.revoked !== undefined) {
+    const problem = await compromisedKeyProblem(credential, signature, method, vm.revoked, recordedSigningTime);
+    if (problem !== undefined) return { outcome: 'fail', final: false, message: problem };
+    return {
+      outcome: 'pass',
+      vm,
+      message: `Signed with ${method}, a key the issuer ${issuer} publishes, before it was reported compromised on ${textOf(vm.revoked)}`,
+    };
+  }
+  return { outcome: 'pass', vm, message: `Signed with ${method}, a key the issuer ${issuer} publishes for issuing credentials` };
+}
+
+/** Resolves the proofs' verification methods: one must belong to the issuer and be allowed to assert credentials. */
+async function checkIssuerKey(credential: Json, documentLoader: DocumentLoader, recordedSigningTime?: RecordedSigningTime): Promise<Check> {
   const issuer = idOf(credential.issuer);
   const proofs = asArray(credential.proof).filter(isObject);
   if (issuer === null || proofs.length === 0) return { check: 'issuer', outcome: 'fail', message: 'No issuer or no proof to check' };
@@ -157,35 +247,13 @@ async function checkIssuerKey(credential: Json, documentLoader: DocumentLoader):
       messages.push('a proof names no verificationMethod');
       continue;
     }
-    let vm: Json;
-    try {
-      vm = (await documentLoader(method)).document as Json;
-    } catch (error) {
-      const outcome = error instanceof DidResolutionError ? 'error' : 'fail';
-      return { check: 'issuer', outcome, message: `Could not resolve the issuer's key ${method}: ${(error as Error).message}` };
-    }
-    const controller = idOf(vm.controller);
-    if (controller !== issuer) {
-      messages.push(`the key ${method} is controlled by ${controller ?? 'nobody'}, not by the issuer ${issuer}`);
-      continue;
-    }
-    let controllerDocument: Json;
-    try {
-      controllerDocument = (await documentLoader(controller)).document as Json;
-    } catch (error) {
-      const outcome = error instanceof DidResolutionError ? 'error' : 'fail';
-      return { check: 'issuer', outcome, message: `Could not resolve the issuer ${issuer}: ${(error as Error).message}` };
-    }
-    const assertion = asArray(controllerDocument.assertionMethod).map(idOf);
-    if (!assertion.includes(method)) {
-      messages.push(`the issuer ${issuer} does not list ${method} as an assertion method`);
-      continue;
-    }
-    return {
-      check: 'issuer',
-      outcome: 'pass',
-      message: `Signed with ${method}, a key the issuer ${issuer} publishes for issuing credentials`,
+    const signature = {
+      presented: { id: typeof credential.id === 'string' ? credential.id : null, json: credential },
+      created: proof.created,
     };
+    const result = await checkKey(credential, issuer, method, signature, documentLoader, recordedSigningTime);
+    if (result.outcome === 'pass' || result.final) return { check: 'issuer', outcome: result.outcome, message: result.message };
+    messages.push(result.message);
   }
   return { check: 'issuer', outcome: 'fail', message: messages.join('; ') };
 }
@@ -202,12 +270,27 @@ function describeError(error: unknown): string {
   return typeof error === 'string' ? error : 'verification failed';
 }
 
+/**
+ * The signature libraries refuse any key marked `revoked`, whatever the date; the issuer check above judges the date,
+ * so the signature itself is checked without the mark.
+ */
+function withoutRevocation<T extends { document: unknown }>(loaded: T): T {
+  const strip = (vm: unknown) => (isObject(vm) && 'revoked' in vm ? (({ revoked: _r, ...rest }) => rest)(vm) : vm);
+  const document = loaded.document;
+  if (!isObject(document)) return loaded;
+  if ('revoked' in document) return { ...loaded, document: strip(document) };
+  if (Array.isArray(document.verificationMethod) && document.verificationMethod.some((vm) => isObject(vm) && 'revoked' in vm)) {
+    return { ...loaded, document: { ...document, verificationMethod: document.verificationMethod.map(strip) } };
+  }
+  return loaded;
+}
+
 async function checkProof(credential: Json, documentLoader: DocumentLoader): Promise<Check> {
   // A key that cannot be fetched makes the proof uncheckable (error), unlike a wrong signature (fail).
   let unreachable = false;
   const tracingLoader = async (url: string) => {
     try {
-      return await documentLoader(url);
+      return withoutRevocation(await documentLoader(url));
     } catch (error) {
       if (error instanceof DidResolutionError) unreachable = true;
       throw error;
@@ -243,6 +326,8 @@ export async function verifyCredential(options: {
   now: Date;
   checkStatus: StatusChecker;
   checkSchema?: SchemaChecker;
+  /** Our records of when our issuers signed what (key compromise dates are judged by them). */
+  recordedSigningTime?: RecordedSigningTime;
   /** Verifies the endorsements embedded in the credential (OB 3.0 §Verification step 6); run only when its proof holds. */
   checkEndorsements?: (credential: Json) => Promise<StatusOutcome | undefined>;
 }): Promise<VerificationReport> {
@@ -264,7 +349,7 @@ export async function verifyCredential(options: {
         : `Not checked: more than ${MAX_PROOFS} proofs`;
     checks.push({ check: 'issuer', outcome: 'fail', message }, { check: 'proof', outcome: 'fail', message });
   } else {
-    checks.push(await checkIssuerKey(credential, documentLoader));
+    checks.push(await checkIssuerKey(credential, documentLoader, options.recordedSigningTime));
     checks.push(await checkProof(credential, documentLoader));
   }
   checks.push(checkValidity(credential, now));
@@ -294,3 +379,100 @@ export async function verifyCredential(options: {
     errors: failed.map((c) => `${c.check}: ${c.message}`),
   };
 }
+
+/**
+ * Verifies a VC-JWT (OB 3.0 §8.2.4.1): the credential in its payload gets the same shape, schema, validity and status
+ * checks as any credential; the key named by `kid` must be the issuer's (as for a Data Integrity proof) and the
+ * registered claims must restate the credential. Never throws for a bad JWT.
+ */
+export async function verifyJwtCredential(options: {
+  jwt: string;
+  documentLoader: DocumentLoader;
+  now: Date;
+  checkStatus: StatusChecker;
+  checkSchema?: SchemaChecker;
+  recordedSigningTime?: RecordedSigningTime;
+}): Promise<VerificationReport> {
+  const { documentLoader, now } = options;
+  let jws: DecodedJws;
+  try {
+    jws = decodeJws(options.jwt);
+  } catch (error) {
+    const check: Check = { check: 'shape', outcome: 'fail', message: (error as Error).message };
+    return { verified: false, credentialId: null, issuer: null, checks: [check], warnings: [], errors: [check.message] };
+  }
+  const credential = credentialOfPayload(jws.payload);
+  const unknown = unknownContexts(credential, documentLoader);
+  let shape = checkContexts(unknown, checkShape(credential, 'jwt'));
+  const claims = claimProblems(jws.payload, credential);
+  const extraHeaders = Object.keys(jws.header).filter((h) => !['alg', 'kid', 'jwk', 'typ'].includes(h));
+  if (extraHeaders.includes('crit')) claims.push('the JWT header has critical extensions (crit) this verifier does not understand');
+  if (claims.length > 0)
+    shape = { check: 'shape', outcome: 'fail', message: [...(shape.outcome === 'fail' ? [shape.message] : []), ...claims].join('; ') };
+  const checks: Check[] = [shape];
+  const schema = options.checkSchema?.(credential);
+  if (schema !== undefined) checks.push({ check: 'schema', ...schema });
+
+  const issuer = idOf(credential.issuer);
+  const kid = textOf(jws.header.kid);
+  const alg = textOf(jws.header.alg) || 'none';
+  let keyCheck: Check;
+  let proofCheck: Check;
+  if (issuer === null) {
+    keyCheck = { check: 'issuer', outcome: 'fail', message: 'The credential names no issuer' };
+    proofCheck = { check: 'proof', outcome: 'fail', message: 'Not checked: no issuer' };
+  } else if (!kid.startsWith('did:')) {
+    const message = kid
+      ? `The JWT key ${kid} is not a DID URL; only keys in the issuer's DID document are accepted`
+      : 'The JWT names no key (kid): a bare jwk header does not show the key is the issuer’s';
+    keyCheck = { check: 'issuer', outcome: 'fail', message };
+    proofCheck = { check: 'proof', outcome: 'fail', message: 'Not checked: the signing key is unknown' };
+  } else {
+    const presented = { id: typeof credential.id === 'string' ? credential.id : null, jwt: options.jwt.trim() };
+    const signature = { presented, created: nbfDate(jws.payload) };
+    const key = await checkKey(credential, issuer, kid, signature, documentLoader, options.recordedSigningTime);
+    keyCheck = { check: 'issuer', outcome: key.outcome, message: key.message };
+    if (key.outcome !== 'pass')
+      proofCheck = { check: 'proof', outcome: key.outcome, message: 'Not checked: the signing key is not the issuer’s' };
+    else {
+      let problem: string | undefined;
+      try {
+        problem = checkJwsSignature(jws, publicKeyOf(key.vm));
+      } catch (error) {
+        problem = `The issuer's key ${kid} cannot be read: ${(error as Error).message}`;
+      }
+      proofCheck =
+        problem === undefined
+          ? { check: 'proof', outcome: 'pass', message: `The ${alg} JWT signature is valid` }
+          : { check: 'proof', outcome: 'fail', message: problem };
+    }
+  }
+  const validity = checkValidity(credential, now);
+  const jwtTime = jwtTimeProblem(jws.payload, now);
+  checks.push(
+    keyCheck,
+    proofCheck,
+    validity.outcome === 'pass' && jwtTime !== undefined ? { check: 'validity', outcome: 'fail', message: jwtTime } : validity,
+  );
+  if (proofCheck.outcome !== 'pass' && credential.credentialStatus !== undefined) {
+    checks.push({ check: 'status', outcome: 'fail', message: 'Not checked: the JWT signature does not verify' });
+  } else if (proofCheck.outcome === 'pass') {
+    const status = await options.checkStatus(credential);
+    if (status !== undefined) checks.push({ check: 'status', ...status });
+  }
+  const warnings: string[] = [];
+  if (alg === 'EdDSA') warnings.push('EdDSA VC-JWT: valid, but the 1EdTech validator accepts only RS256 and ES256');
+  if (jws.header.typ !== undefined && jws.header.typ !== 'JWT')
+    warnings.push(`The JWT typ is ${textOf(jws.header.typ)}; Open Badges 3.0 says JWT`);
+  const failed = checks.filter((c) => c.outcome !== 'pass');
+  return {
+    verified: failed.length === 0,
+    credentialId: typeof credential.id === 'string' ? credential.id : null,
+    issuer,
+    checks,
+    warnings,
+    errors: failed.map((c) => `${c.check}: ${c.message}`),
+  };
+}
+
+const nbfDate = (payload: Json): string | undefined => isoOfSeconds(payload.nbf);

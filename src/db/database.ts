@@ -21,8 +21,13 @@ export interface IssuersTable {
   /** OB3 Profile JSON of the parent organisation, or null. */
   parent_org_json: string | null;
   default_proof_type: 'eddsa-rdfc-2022' | 'Ed25519Signature2020';
+  /** json-ld: the signed JSON only; jwt: also its VC-JWT form, unless a request says otherwise. */
+  default_format: ColumnType<CredentialFormat, CredentialFormat | undefined, CredentialFormat>;
   created_at: CreatedAt;
 }
+
+export type CredentialFormat = 'json-ld' | 'jwt';
+export type KeyAlgorithm = 'Ed25519' | 'P-256';
 
 export interface IssuerKeysTable {
   id: string;
@@ -30,8 +35,17 @@ export interface IssuerKeysTable {
   /** Verification method id (absolute DID URL). */
   verification_method: string;
   public_key_multibase: string;
-  /** AES-256-GCM envelope of the secret key multibase, see keys/keyring.ts. */
+  /** AES-256-GCM envelope of the secret key (multibase for Ed25519, JWK for P-256), see keys/keyring.ts. */
   secret_key_envelope: string;
+  /** Ed25519 signs Data Integrity proofs and EdDSA JWTs; P-256 signs ES256 JWTs. */
+  algorithm: ColumnType<KeyAlgorithm, KeyAlgorithm | undefined, KeyAlgorithm>;
+  /** The public key as a JWK (P-256 keys; Ed25519 keys are published as multibase). */
+  public_key_jwk: string | null;
+  /** When a newer key took over: this one signs nothing new, and stays published. */
+  retired_at: Timestamp | null;
+  /** When the key was compromised: what it signed from then on fails verification. It stays published, marked revoked. */
+  revoked_at: Timestamp | null;
+  revocation_reason: string | null;
   created_at: CreatedAt;
 }
 
@@ -74,8 +88,15 @@ export interface CredentialsTable {
   /** The credential's `id` URL. */
   credential_url: string;
   issuer_id: string;
-  achievement_id: string;
-  achievement_version: number;
+  /** Null for a credential issued through the VC-API (the caller's document, not one of our achievements). */
+  achievement_id: string | null;
+  achievement_version: number | null;
+  /** The `id` inside a VC-API credential, when it is not our URL (callers' ids need not be unique). */
+  vc_id: string | null;
+  /** The verification method (issuer key) that signed it; null for credentials issued before keys were recorded. */
+  verification_method: string | null;
+  /** The VC-JWT form (a compact JWS whose payload is the signed credential), when one was asked for. */
+  jwt: string | null;
   /** HMAC of the normalised recipient identifier: lets the service find an earner's credentials, reveals nothing alone. */
   recipient_lookup_hash: string | null;
   /** Set when the recipient asked to be forgotten: the lookup hash is gone, the credential still verifies. */
@@ -153,6 +174,11 @@ export interface Database {
   endorsements: EndorsementsTable;
   batches: BatchesTable;
   batch_items: BatchItemsTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_grants: OAuthGrantsTable;
+  oauth_tokens: OAuthTokensTable;
+  hosted_credentials: HostedCredentialsTable;
+  earner_profiles: EarnerProfilesTable;
 }
 
 export type BatchState = 'running' | 'completed';
@@ -302,3 +328,63 @@ export type NewEarnerLinkRow = Insertable<EarnerLinksTable>;
 export type ClrCredentialRow = Selectable<ClrCredentialsTable>;
 export type RecognitionRow = Selectable<RecognitionsTable>;
 export type EndorsementRow = Selectable<EndorsementsTable>;
+
+/** OAuth 2.0 clients of the 1EdTech OB 3.0 API, registered dynamically (RFC 7591). */
+export interface OAuthClientsTable {
+  id: string;
+  secret_hash: string;
+  metadata_json: string;
+  created_at: Timestamp;
+}
+
+/** One educator's consent to one client: its authorization code (PKCE) and, through oauth_tokens, the tokens it led to. */
+export interface OAuthGrantsTable {
+  id: string;
+  client_id: string;
+  /** The educator: the keyed hash of their recipient identifier. */
+  subject: string;
+  /** The earner link they signed in with: while it is revoked, the grant gives nothing. */
+  link_id: string;
+  scope: string;
+  redirect_uri: string;
+  code_hash: string;
+  code_challenge: string;
+  code_expires_at: Timestamp;
+  code_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface OAuthTokensTable {
+  hash: string;
+  grant_id: string;
+  kind: 'access' | 'refresh';
+  scope: string;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+/** Credentials an educator keeps here through upsertCredential, byte for byte. */
+export interface HostedCredentialsTable {
+  id: string;
+  subject: string;
+  issuer_ref: string;
+  credential_ref: string;
+  format: 'json' | 'jws';
+  body: string;
+  valid_from: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EarnerProfilesTable {
+  subject: string;
+  profile_json: string;
+  updated_at: Timestamp;
+}
+
+export type OAuthClientRow = Selectable<OAuthClientsTable>;
+export type OAuthGrantRow = Selectable<OAuthGrantsTable>;
+export type OAuthTokenRow = Selectable<OAuthTokensTable>;
+export type HostedCredentialRow = Selectable<HostedCredentialsTable>;

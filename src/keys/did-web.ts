@@ -2,6 +2,7 @@
  * did:web (https://w3c-ccg.github.io/did-method-web/): `did:web:host%3Aport:path:segments` is served at
  * `https://host:port/path/segments/did.json` (`/.well-known/did.json` when there is no path).
  */
+import { toDateTimeStamp } from '../credentials/build.js';
 import { DID_CONTEXT, ED25519_2020_CONTEXT, MULTIKEY_CONTEXT } from './did-key.js';
 
 /** The did:web for `path` under `baseUrl` (e.g. issuers/abc under https://badges.example). */
@@ -35,11 +36,16 @@ export function didWebDocumentUrl(did: string, insecure = false): string {
 export interface PublishedKey {
   readonly verificationMethod: string;
   readonly publicKeyMultibase: string;
+  /** P-256 keys (ES256 JWTs) are published as JsonWebKey with this public JWK; Ed25519 keys as Multikey. */
+  readonly publicKeyJwk?: Record<string, unknown>;
+  /** When the key was reported compromised: published as `revoked` (Controlled Identifiers 1.0 §2.2.1). */
+  readonly revokedAt?: Date;
 }
 
 /**
- * A DID document listing every key (absolute ids, string `assertionMethod` references: the form the 1EdTech
- * validator and digitalbazaar verifiers both accept).
+ * A DID document listing every key, current, retired and revoked (absolute ids, string `assertionMethod`
+ * references: the form the 1EdTech validator and digitalbazaar verifiers both accept). Keys stay listed after a
+ * rotation so what they signed keeps verifying; a compromised key carries `revoked`, its compromise date.
  */
 export function buildDidDocument(did: string, keys: readonly PublishedKey[]): Record<string, unknown> {
   const ids = keys.map((k) => k.verificationMethod);
@@ -48,9 +54,10 @@ export function buildDidDocument(did: string, keys: readonly PublishedKey[]): Re
     id: did,
     verificationMethod: keys.map((k) => ({
       id: k.verificationMethod,
-      type: 'Multikey',
-      controller: did,
-      publicKeyMultibase: k.publicKeyMultibase,
+      ...(k.publicKeyJwk === undefined
+        ? { type: 'Multikey', controller: did, publicKeyMultibase: k.publicKeyMultibase }
+        : { type: 'JsonWebKey', controller: did, publicKeyJwk: k.publicKeyJwk }),
+      ...(k.revokedAt === undefined ? {} : { revoked: toDateTimeStamp(k.revokedAt) }),
     })),
     authentication: ids,
     assertionMethod: ids,

@@ -22,4 +22,8 @@ export function installJsonParser(app: FastifyInstance): void {
       parse(request, text, done);
     },
   );
+  // A VC-JWT is sent as itself (OB 3.0 API and VC-JOSE-COSE): its text is the body.
+  app.addContentTypeParser(['application/vc+jwt', 'application/jwt'], { parseAs: 'string' }, (_request, body, done) =>
+    done(null, (body as string).trim()),
+  );
 }

@@ -21,7 +21,15 @@ export default fp(
         },
         servers: [{ url: options.publicUrl }],
         components: {
-          securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Issuer API key (mck_…)' } },
+          securitySchemes: {
+            apiKey: { type: 'http', scheme: 'bearer', description: 'Issuer API key (mck_…)' },
+            obOAuth2: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                'Open Badges API: an OAuth 2.0 access token (oba_…) from /ims/ob/v3p0/oauth/token; its scopes are in /ims/ob/v3p0/discovery',
+            },
+          },
         },
         tags: [
           { name: 'credentials', description: 'Issue and read credentials' },
@@ -31,6 +39,7 @@ export default fp(
           { name: 'issuers', description: 'Issuer profiles and DID documents' },
           { name: 'administration', description: 'API keys, audit trail, erasure (admin scope)' },
           { name: 'operations', description: 'Health' },
+          { name: 'open badges api', description: '1EdTech Open Badges 3.0 REST API for educators’ hosts and wallets (OAuth 2.0)' },
         ],
       },
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },

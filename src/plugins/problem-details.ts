@@ -80,7 +80,18 @@ function fromDatabaseError(error: unknown): Problem | undefined {
   return undefined;
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem, publicUrl: string): FastifyReply {
+/** The problem an error stands for: its own, a 4xx for bad requests, 503 for an unavailable database; undefined for a bug. */
+export const problemOf = (error: FastifyError): Problem | undefined =>
+  error instanceof Problem ? error : (fromFastifyError(error) ?? fromDatabaseError(error));
+
+/** Sends `problem`; `extra`: members a protocol adds to it (RFC 9457 §3.2 extension members). */
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  problem: Problem,
+  publicUrl: string,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
   for (const [name, value] of Object.entries(problem.headers ?? {})) void reply.header(name, value);
   return reply
     .code(problem.status)
@@ -93,6 +104,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
         ...(problem.detail === undefined ? {} : { detail: problem.detail }),
         instance: redactPath(request.url),
         ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+        ...extra,
       }),
     );
 }
@@ -100,7 +112,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
 export default fp(
   async function problemDetails(app: FastifyInstance, options: ProblemDetailsOptions) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const problem = error instanceof Problem ? error : (fromFastifyError(error) ?? fromDatabaseError(error));
+      const problem = problemOf(error);
       if (problem === undefined) {
         request.log.error({ err: error }, 'unhandled error');
         return sendProblem(

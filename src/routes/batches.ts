@@ -1,8 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { callerOf } from '../plugins/auth.js';
 import { BatchItemsQuery } from '../schemas/batch.js';
-import { IDEMPOTENCY_KEY, IdParam } from '../schemas/common.js';
+import { IdempotencyHeaders, idempotencyKeyOf, IdParam } from '../schemas/common.js';
 import type { Services } from '../services/index.js';
 
 const problem = { $ref: 'Problem#' } as const;
@@ -23,9 +22,7 @@ export default async function batchRoutes(app: FastifyInstance, { services, body
         'process dies mid-batch. Send an Idempotency-Key to make retrying this POST safe.',
       tags: ['batches'],
       security: [{ apiKey: [] }],
-      headers: Type.Object({
-        'idempotency-key': Type.Optional(Type.String(IDEMPOTENCY_KEY)),
-      }),
+      headers: IdempotencyHeaders,
       body: { $ref: 'BatchRequest#' },
       response: {
         200: { description: 'Accepted earlier under this Idempotency-Key', $ref: 'BatchProgress#' },
@@ -41,8 +38,7 @@ export default async function batchRoutes(app: FastifyInstance, { services, body
       },
     },
     handler: async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      const created = await batches.create(callerOf(request), request.body as never, typeof key === 'string' ? key : undefined);
+      const created = await batches.create(callerOf(request), request.body as never, idempotencyKeyOf(request.headers));
       if (created.replayed) void reply.header('idempotent-replayed', 'true');
       return reply
         .code(created.replayed ? 200 : 202)

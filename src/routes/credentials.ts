@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { callerOf } from '../plugins/auth.js';
-import { IDEMPOTENCY_KEY, IdParam } from '../schemas/common.js';
+import { Problem } from '../errors.js';
+import { IdempotencyHeaders, idempotencyKeyOf, IdParam } from '../schemas/common.js';
 import type { Services } from '../services/index.js';
 import { renderVerificationPage } from '../views/verification-page.js';
 import { prefersHtml } from './negotiate.js';
@@ -9,7 +9,12 @@ import { sendPage } from './pages.js';
 
 const problem = { $ref: 'Problem#' } as const;
 const VC_MEDIA_TYPE = 'application/vc+ld+json';
+const VC_JWT_MEDIA_TYPE = 'application/vc+jwt';
 const credentialContent = { content: { [VC_MEDIA_TYPE]: { schema: { $ref: 'VerifiableCredential#' } } } };
+const jwtContent = { [VC_JWT_MEDIA_TYPE]: { schema: { type: 'string', description: 'The VC-JWT (compact JWS)' } } };
+
+/** Whether the Accept header names the VC-JWT media type (or application/jwt) explicitly. */
+const wantsJwt = (accept: string | undefined) => accept !== undefined && /(^|,)\s*application\/(vc\+)?jwt\s*(;|,|$)/i.test(accept);
 
 export default async function credentialRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { issuance, verification, downloads } = services;
@@ -24,9 +29,7 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
         'to make retries safe: the same key and body return the same credential; another body under that key is a 409.',
       tags: ['credentials'],
       security: [{ apiKey: [] }],
-      headers: Type.Object({
-        'idempotency-key': Type.Optional(Type.String(IDEMPOTENCY_KEY)),
-      }),
+      headers: IdempotencyHeaders,
       body: { $ref: 'IssueRequest#' },
       response: {
         201: {
@@ -39,7 +42,7 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
             'claim-expires': { type: 'string', format: 'date-time' },
             'claim-link-id': { type: 'string' },
           },
-          ...credentialContent,
+          content: { ...credentialContent.content, ...jwtContent },
         },
         400: problem,
         401: problem,
@@ -52,8 +55,7 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
       },
     },
     handler: async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      const issued = await issuance.issue(callerOf(request), request.body as never, typeof key === 'string' ? key : undefined);
+      const issued = await issuance.issue(callerOf(request), request.body as never, idempotencyKeyOf(request.headers));
       if (issued.replayed) void reply.header('idempotent-replayed', 'true');
       if (issued.claimLink !== undefined) {
         void reply
@@ -61,7 +63,46 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
           .header('claim-expires', issued.claimLink.expiresAt)
           .header('claim-link-id', issued.claimLink.id);
       }
+      // format jwt: the VC-JWT (its JSON form stays at Location).
+      if (issued.jwt !== undefined) return reply.code(201).header('location', issued.url).type(VC_JWT_MEDIA_TYPE).send(issued.jwt);
       return reply.code(201).header('location', issued.url).type(VC_MEDIA_TYPE).send(issued.text);
+    },
+  });
+
+  app.post('/issue', {
+    onRequest: app.authorize('issue'),
+    schema: {
+      operationId: 'issueVcApiCredential',
+      summary: 'W3C VC-API: sign a credential the caller wrote, as the API key’s issuer',
+      description:
+        'For platforms that build their own credentials (VCDM 2.0 or 1.1; the W3C VC-API issuer test suites call this). The ' +
+        'issuer in the credential must be the API key’s issuer (400 otherwise). We add id when absent, a revocation entry ' +
+        '(VCDM 2.0), the proof contexts and the proof, and record it; an Open Badge is validated against the OB 3.0 schema ' +
+        'first (422 listing the errors). An Idempotency-Key makes retries safe, as for POST /credentials.',
+      tags: ['credentials'],
+      security: [{ apiKey: [] }],
+      headers: IdempotencyHeaders,
+      body: { $ref: 'VcApiIssueRequest#' },
+      response: {
+        201: {
+          description: 'The signed credential; Location is where it can be read',
+          headers: { location: { type: 'string' } },
+          content: { 'application/json': { schema: { $ref: 'VcApiIssueResponse#' } } },
+        },
+        400: problem,
+        401: problem,
+        403: problem,
+        409: problem,
+        413: problem,
+        415: problem,
+        422: problem,
+      },
+    },
+    handler: async (request, reply) => {
+      const issued = await issuance.issueGiven(callerOf(request), request.body as never, idempotencyKeyOf(request.headers));
+      if (issued.replayed) void reply.header('idempotent-replayed', 'true');
+      // The stored text, byte for byte, inside the VC-API envelope.
+      return reply.code(201).header('location', issued.url).type('application/json').send(`{"verifiableCredential":${issued.text}}`);
     },
   });
 
@@ -74,10 +115,13 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
       params: IdParam,
       response: {
         200: {
-          description: 'The credential (Accept: application/json) or its verification page (Accept: text/html)',
-          ...credentialContent,
+          description:
+            'The credential (Accept: application/json), its VC-JWT form when it was issued as one (Accept: application/vc+jwt), ' +
+            'or its verification page (Accept: text/html)',
+          content: { ...credentialContent.content, ...jwtContent },
         },
         404: problem,
+        406: problem,
       },
     },
     handler: async (request, reply) => {
@@ -103,6 +147,11 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
         );
       }
       // A signed credential never changes (its status lives in the status list): caches may keep it.
+      if (wantsJwt(request.headers.accept)) {
+        if (stored.jwt === undefined)
+          throw new Problem('not-acceptable', 'This credential was not issued as a VC-JWT; ask for application/vc+ld+json');
+        return reply.type(VC_JWT_MEDIA_TYPE).header('cache-control', 'public, max-age=86400, immutable').send(stored.jwt);
+      }
       return reply.type(VC_MEDIA_TYPE).header('cache-control', 'public, max-age=86400, immutable').send(stored.text);
     },
   });

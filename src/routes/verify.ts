@@ -8,6 +8,12 @@ import { sendPage } from './pages.js';
 const problem = { $ref: 'Problem#' } as const;
 const result = { $ref: 'VerificationResult#' } as const;
 const fileResult = { $ref: 'FileVerificationResult#' } as const;
+const COMPACT_JWS = {
+  type: 'string',
+  maxLength: 1_000_000,
+  pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+  description: 'A VC-JWT (compact JWS)',
+} as const;
 
 /** The one uploaded file of a multipart request (field `file`), read within the upload limit; any second file is refused. */
 async function uploadedFile(request: FastifyRequest): Promise<{ name: string; bytes: Buffer }> {
@@ -53,7 +59,8 @@ export default async function verifyRoutes(app: FastifyInstance, { services }: {
       operationId: 'verifyCredential',
       summary: 'Verify any Open Badges 3.0 or W3C verifiable credential (VC-API request shape), or an uploaded file',
       description:
-        'JSON: {verifiableCredential} (VC-API). Checks shape, schema, issuer key, proof, validity dates and status, each with ' +
+        'JSON: {verifiableCredential} (VC-API), where the credential may also be a VC-JWT (a compact JWS string or an ' +
+        'EnvelopedVerifiableCredential); or a VC-JWT sent as application/vc+jwt. Checks shape, schema, issuer key, proof, validity dates and status, each with ' +
         'a readable reason. multipart/form-data with a field "file": a baked PNG or SVG badge, a credential, a wallet file ' +
         '(presentation) or a CLR; every credential in it is unbaked and verified (FileVerificationResult). ' +
         '200 when everything verifies, 422 when something does not (the body says why), 400 for a malformed request.',
@@ -66,6 +73,9 @@ export default async function verifyRoutes(app: FastifyInstance, { services }: {
           'application/ld+json': { schema: { $ref: 'VerifyRequest#' } },
           'application/vc+ld+json': { schema: { $ref: 'VerifyRequest#' } },
           'application/vc': { schema: { $ref: 'VerifyRequest#' } },
+          // A VC-JWT sent as itself.
+          'application/vc+jwt': { schema: COMPACT_JWS },
+          'application/jwt': { schema: COMPACT_JWS },
           // The file is streamed, not parsed into the body: this schema only documents the form.
           'multipart/form-data': { schema: { properties: { file: { type: 'string', format: 'binary' } } } },
         },
@@ -78,9 +88,35 @@ export default async function verifyRoutes(app: FastifyInstance, { services }: {
         const outcome = await verification.verifyFile(file.bytes);
         return reply.code(outcome.verified ? 200 : 422).send(toResponse(outcome));
       }
-      const { verifiableCredential } = request.body as { verifiableCredential: unknown };
+      const { verifiableCredential } =
+        typeof request.body === 'string' ? { verifiableCredential: request.body } : (request.body as { verifiableCredential: unknown });
       const report = await verification.verify(verifiableCredential);
       return reply.code(report.verified ? 200 : 422).send(report);
+    },
+  });
+
+  app.post('/presentations/verify', {
+    config: { publicCors: true },
+    schema: {
+      operationId: 'verifyPresentation',
+      summary: 'W3C VC-API: verify a presentation (its proof, challenge and domain) and every credential in it',
+      description:
+        'A signed presentation is checked against options.challenge and options.domain (a challenge requires a signed ' +
+        'presentation); each credential gets the full credential report. 200 when everything verifies, 422 when something ' +
+        'does not (the body says what), 400 for a malformed request.',
+      tags: ['verification'],
+      body: { $ref: 'VerifyPresentationRequest#' },
+      response: {
+        200: { $ref: 'PresentationVerificationResult#' },
+        422: { $ref: 'PresentationVerificationResult#' },
+        400: problem,
+        413: problem,
+        415: problem,
+      },
+    },
+    handler: async (request, reply) => {
+      const outcome = await verification.verifyPresentation(request.body as never);
+      return reply.code(outcome.verified ? 200 : 422).send(outcome);
     },
   });
 

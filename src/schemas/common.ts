@@ -58,3 +58,10 @@ export const IdParam = Type.Object(
 
 /** An Idempotency-Key: printable ASCII without spaces (a header value, and each batch item's key). */
 export const IDEMPOTENCY_KEY = { minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } as const;
+
+/** The headers of a write that may be retried: an optional Idempotency-Key. */
+export const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String(IDEMPOTENCY_KEY)) });
+
+/** The Idempotency-Key a request was sent with, if any. */
+export const idempotencyKeyOf = (headers: Record<string, unknown>): string | undefined =>
+  typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined;

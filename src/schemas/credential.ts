@@ -39,3 +39,66 @@ export const VerificationResult = Type.Object(
   },
   { $id: 'VerificationResult', additionalProperties: false },
 );
+
+export const VcApiIssueRequest = Type.Object(
+  {
+    credential: Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description:
+          'The unsigned credential (VCDM 2.0 or 1.1). Its issuer must be the API key’s issuer; we add id (when absent), a ' +
+          'BitstringStatusListEntry (VCDM 2.0, when absent) and the proof. Open Badges are validated against the OB 3.0 schema.',
+      },
+    ),
+    options: Type.Optional(
+      Type.Object(
+        {
+          credentialId: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'The id to give a credential that has none' })),
+          proofType: Type.Optional(Type.Union([Type.Literal('eddsa-rdfc-2022'), Type.Literal('Ed25519Signature2020')])),
+        },
+        { additionalProperties: true, description: 'VC-API issue options; unknown options are ignored' },
+      ),
+    ),
+  },
+  { $id: 'VcApiIssueRequest', additionalProperties: false, required: ['credential'] },
+);
+
+export const VcApiIssueResponse = Type.Object(
+  { verifiableCredential: Type.Ref(VerifiableCredential) },
+  { $id: 'VcApiIssueResponse', additionalProperties: false },
+);
+
+export const VerifyPresentationRequest = Type.Object(
+  {
+    verifiablePresentation: Type.Optional(Type.Unknown({ description: 'A signed presentation (Data Integrity proof)' })),
+    presentation: Type.Optional(Type.Unknown({ description: 'An unsigned presentation: only the credentials in it are verified' })),
+    options: Type.Optional(
+      Type.Object(
+        {
+          challenge: Type.Optional(Type.String({ maxLength: 1024 })),
+          domain: Type.Optional(Type.String({ maxLength: 1024 })),
+        },
+        { additionalProperties: true, description: 'VC-API options; unknown options are ignored' },
+      ),
+    ),
+  },
+  { $id: 'VerifyPresentationRequest', additionalProperties: false },
+);
+
+export const PresentationVerificationResult = Type.Object(
+  {
+    verified: Type.Boolean(),
+    presentationResult: Type.Object(
+      {
+        verified: Type.Boolean(),
+        holder: Type.Union([Type.String(), Type.Null()]),
+        errors: Type.Array(Type.String()),
+      },
+      { additionalProperties: false, description: 'The presentation’s own proof (challenge, domain, holder key); verified when unsigned and none was asked for' },
+    ),
+    credentialResults: Type.Array(Type.Ref(VerificationResult)),
+    errors: Type.Array(Type.String()),
+  },
+  { $id: 'PresentationVerificationResult', additionalProperties: false },
+);

@@ -45,7 +45,7 @@ export const EarnerLink = Type.Object(
 export const FileVerificationResult = Type.Object(
   {
     verified: Type.Boolean({ description: 'True only when every credential in the file verifies' }),
-    format: Type.Union([Type.Literal('png'), Type.Literal('svg'), Type.Literal('json')]),
+    format: Type.Union([Type.Literal('png'), Type.Literal('svg'), Type.Literal('json'), Type.Literal('jwt')]),
     description: Type.String({ description: 'What the file holds, in words' }),
     warnings: Type.Array(Type.String()),
     results: Type.Array(

@@ -73,6 +73,19 @@ export const IssueRequest = Type.Object(
     narrative: Type.Optional(Text(20_000, 'Markdown tying the evidence together')),
     creditsEarned: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000 })),
     proofType: Type.Optional(ProofTypeSchema),
+    format: Type.Optional(
+      Type.Union([Type.Literal('json-ld'), Type.Literal('jwt')], {
+        description:
+          'json-ld: the signed JSON (default, or the issuer’s default). jwt: also a VC-JWT (OB 3.0 §8.2) of it, returned as ' +
+          'application/vc+jwt; needs recipient.did (the JWT sub claim)',
+      }),
+    ),
+    jwtAlgorithm: Type.Optional(
+      Type.Union([Type.Literal('ES256'), Type.Literal('EdDSA')], {
+        description:
+          'ES256 (default for did:web issuers; accepted by the 1EdTech validator) or EdDSA (the only choice of a did:key issuer)',
+      }),
+    ),
   },
   { $id: 'IssueRequest', additionalProperties: false, description: 'Award one achievement to one educator' },
 );

@@ -23,7 +23,8 @@ import { postJson, type SafeFetchOptions } from '../net/safe-fetch.js';
 import { Problem, problemTypes, type ProblemFieldError } from '../errors.js';
 import type { IssueRequest } from '../schemas/issue-request.js';
 import { isUuid } from './ids.js';
-import { canonicalJson, type IssuanceService } from './issuance.js';
+import type { IssuanceService } from './issuance.js';
+import { canonicalJson } from '../credentials/json.js';
 import type { ApiKeyIdentity, IssuerService } from './issuers.js';
 import { apiKeyActor, type AuditService } from './audit.js';
 

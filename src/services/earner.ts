@@ -183,7 +183,7 @@ export function createEarnerService(deps: {
       exchangeUrl: exchangeUrlOf(token),
       pageUrl: pageUrlOf(link.kind, token),
       lookupHash: link.recipient_lookup_hash ?? rows[0]?.recipient_lookup_hash ?? null,
-      achievementIds: [...new Set(rows.map((r) => r.achievement_id))],
+      achievementIds: [...new Set(rows.flatMap((r) => (r.achievement_id === null ? [] : [r.achievement_id])))],
     };
   }
 
@@ -242,6 +242,24 @@ export function createEarnerService(deps: {
       insert(trx, { kind: 'claim', ...args, ttlDays: deps.claimLinkTtlDays, atIssuance: true }),
 
     /** The claim link made at issuance, while it is live (for an idempotent replay). */
+    /**
+     * The educator (recipient lookup hash) behind one of their live links, given as the link or its token: how they
+     * sign in to authorize an application (the OB 3.0 API consent page).
+     * @throws {Problem} link-not-found or link-expired.
+     */
+    async subjectOfLink(link: string): Promise<{ subject: string; linkId: string }> {
+      const token =
+        link
+          .trim()
+          .split(/[?#]/)[0]!
+          .split('/')
+          .filter((part) => part !== '')
+          .at(-1) ?? '';
+      const opened = await open(token);
+      if (opened.lookupHash === null) throw new Problem('link-not-found', 'This link no longer names anyone (the recipient was erased)');
+      return { subject: opened.lookupHash, linkId: opened.link.id };
+    },
+
     async claimLinkOf(credentialId: string): Promise<EarnerLink | undefined> {
       const row = await earner.findIssuanceClaimLink(db, credentialId);
       return row === undefined || row.revoked_at !== null || new Date(row.expires_at) <= clock() ? undefined : toLink(row);

@@ -5,6 +5,8 @@ import type { Database } from '../db/database.js';
 import { createDocumentLoader, loadContexts } from '../credentials/document-loader.js';
 import { loadSchemas } from '../credentials/schema.js';
 import { OB_ACHIEVEMENT_CREDENTIAL_SCHEMA } from '../credentials/build.js';
+
+const OB_PROFILE_SCHEMA = 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_profile_schema.json';
 import type { Keyring } from '../keys/keyring.js';
 import type { SecretBox } from '../keys/master-key.js';
 import { projectRoot } from '../project-root.js';
@@ -28,6 +30,7 @@ import { createProgrammeService, OB_ENDORSEMENT_SCHEMA } from './programmes.js';
 import type { Metrics } from '../metrics.js';
 import { createJobQueue } from '../db/job-queue.js';
 import { createBatchService } from './batches.js';
+import { createOb3ApiService } from './ob3-api.js';
 
 export interface ServiceDeps {
   readonly db: Kysely<Database>;
@@ -155,7 +158,14 @@ export function createServices(deps: ServiceDeps) {
     },
     localStatus: status.localStatus,
   });
-  const verification = createVerificationService({ documentLoader, schemas, checkStatus, clock, metrics: deps.metrics });
+  const verification = createVerificationService({
+    documentLoader,
+    schemas,
+    checkStatus,
+    recordedSigningTime: issuers.recordedSigningTime,
+    clock,
+    metrics: deps.metrics,
+  });
   const chunkTimeoutSeconds = config.batchJobTimeoutSeconds ?? 300;
   // Expired chunks are looked for at least twice per timeout, so a lost chunk waits at most ~1.5 timeouts.
   const jobs = createJobQueue(db, { maintenanceSeconds: Math.max(1, Math.min(30, Math.floor(chunkTimeoutSeconds / 2))) });
@@ -171,9 +181,17 @@ export function createServices(deps: ServiceDeps) {
     clock,
     chunkTimeoutSeconds,
   });
+  const ob3Api = createOb3ApiService({
+    db,
+    subjectOfLink: (link) => earner.subjectOfLink(link),
+    verify: (credential) => verification.verify(credential),
+    validateProfile: (profile) => schemas.validate(OB_PROFILE_SCHEMA, profile) ?? [],
+    clock,
+  });
   return {
     jobs,
     batches,
+    ob3Api,
     issuers,
     achievements,
     issuance,

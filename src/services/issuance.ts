@@ -21,7 +21,10 @@ import type { Database, IssuerRow } from '../db/database.js';
 import type { AchievementVersionWithIssuer } from '../db/repositories/achievements.js';
 import * as credentials from '../db/repositories/credentials.js';
 import { buildCredential, CredentialInputError } from '../credentials/build.js';
-import type { DocumentLoader } from '../credentials/document-loader.js';
+import { completeGivenCredential, inspectGivenCredential, proofContextsFor } from '../credentials/vc-api.js';
+import { canonicalJson } from '../credentials/json.js';
+import { encodeVcJwt, JwtFormatError, type JwsSigningKey } from '../credentials/jwt.js';
+import { UnknownContextError, type DocumentLoader } from '../credentials/document-loader.js';
 import { signCredential } from '../credentials/sign.js';
 import { contextsForProof, createSigningSuite, type SuiteSigner } from '../credentials/suites.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -42,10 +45,20 @@ export interface IssuedCredential {
   readonly url: string;
   /** The signed credential, exactly as stored. */
   readonly text: string;
+  /** Its VC-JWT form, when one was asked for. */
+  readonly jwt?: string;
   /** True when an earlier request with the same Idempotency-Key produced it. */
   readonly replayed: boolean;
   /** The earner's private claim link, for the platform to deliver (absent on a replay once it expired or was revoked). */
   readonly claimLink: EarnerLink | undefined;
+}
+
+/** A credential as stored: its signed JSON and, when one was made, its VC-JWT form. */
+export interface StoredCredential {
+  readonly id: string;
+  readonly text: string;
+  readonly jwt?: string;
+  readonly issuerId: string;
 }
 
 export interface IssueParams {
@@ -67,6 +80,8 @@ export interface IssueParams {
   readonly auditDetail?: Record<string, unknown>;
   /** How many stack awards led here (a stack may be a component of another). */
   readonly depth?: number;
+  /** Also make the VC-JWT form with this key. */
+  readonly jwtSigner?: JwsSigningKey;
 }
 
 export interface IssuanceHooks {
@@ -77,17 +92,6 @@ export interface IssuanceHooks {
 }
 
 export type CredentialValidator = (credential: Record<string, unknown>) => Array<{ pointer: string; detail: string }>;
-
-/** Stable JSON (sorted keys) so equal requests hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** Memory for credentials read often (public verification links); about 2,500 typical credentials. */
 const CREDENTIAL_CACHE_BYTES = 16 * 1024 * 1024;
@@ -122,6 +126,35 @@ function createTextCache<V>(maxBytes: number, sizeOf: (value: V) => number) {
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
 
+/**
+ * A credential the signing library refused: an undefined JSON-LD term (dropped in safe mode), an unknown context, a
+ * malformed value. The caller's document is at fault, so it is a 422 naming the reason, never a 500.
+ */
+function signingProblem(error: unknown): Problem {
+  const e = error as { name?: string; message?: string; details?: { event?: { details?: { property?: string } } } };
+  if (error instanceof UnknownContextError)
+    return new Problem('validation-failed', error.message, [{ pointer: '#/credential/@context', detail: error.message }]);
+  const property = e.details?.event?.details?.property;
+  const message =
+    property !== undefined
+      ? `The property "${property}" is not defined by any of the credential's JSON-LD contexts, so it would not be signed; define it in a context or remove it`
+      : `The credential cannot be signed: ${e.message ?? 'invalid JSON-LD'}`;
+  if (e.name === 'jsonld.ValidationError' || e.name === 'jsonld.SyntaxError' || e.name === 'TypeError' || e.name === 'Error') {
+    return new Problem('unprocessable-credential', message);
+  }
+  return error instanceof Problem ? error : new Problem('unprocessable-credential', message);
+}
+
+/** The VC-JWT of a signed credential; its input errors as the builder's. */
+function jwtOrInputError(signed: Record<string, unknown>, key: JwsSigningKey): string {
+  try {
+    return encodeVcJwt(signed, key);
+  } catch (error) {
+    if (error instanceof JwtFormatError) throw new CredentialInputError('#/recipient/did', error.message);
+    throw error;
+  }
+}
+
 /** Runs the pure builder, turning its input errors into 422 problems. */
 function build<T>(make: () => T): T {
   try {
@@ -135,9 +168,9 @@ function build<T>(make: () => T): T {
 
 export function createIssuanceService(deps: {
   db: Kysely<Database>;
-  keyring: Pick<Keyring, 'signerFor'>;
+  keyring: Pick<Keyring, 'signerFor' | 'jwsSignerFor'>;
   box: Pick<SecretBox, 'mac'>;
-  issuers: Pick<IssuerService, 'getIssuer' | 'profileOf' | 'signingKey'>;
+  issuers: Pick<IssuerService, 'getIssuer' | 'profileOf' | 'signingKey' | 'jwtKey'>;
   achievements: Pick<AchievementService, 'findVersion' | 'urls'>;
   /** Undefined: credentials carry no status (CREDENTIAL_STATUS=false, for benchmarks). */
   status: Pick<StatusService, 'allocate'> | undefined;
@@ -171,10 +204,10 @@ export function createIssuanceService(deps: {
   } = deps;
 
   const hooks: IssuanceHooks = {};
-  const recent = createTextCache<{ id: string; text: string; issuerId: string }>(CREDENTIAL_CACHE_BYTES, (entry) => entry.text.length);
+  const recent = createTextCache<StoredCredential>(CREDENTIAL_CACHE_BYTES, (entry) => entry.text.length + (entry.jwt?.length ?? 0));
 
   const replay = async (
-    row: { id: string; credential_url: string; signed_json: string; request_hash: string },
+    row: { id: string; credential_url: string; signed_json: string; request_hash: string; jwt: string | null },
     requestHash: string,
   ): Promise<IssuedCredential> => {
     if (row.request_hash !== requestHash) {
@@ -183,7 +216,14 @@ export function createIssuanceService(deps: {
         'This Idempotency-Key was used for a different request; use a new key for a new credential',
       );
     }
-    return { id: row.id, url: row.credential_url, text: row.signed_json, replayed: true, claimLink: await earner.claimLinkOf(row.id) };
+    return {
+      id: row.id,
+      url: row.credential_url,
+      text: row.signed_json,
+      jwt: row.jwt ?? undefined,
+      replayed: true,
+      claimLink: await earner.claimLinkOf(row.id),
+    };
   };
 
   /**
@@ -191,7 +231,7 @@ export function createIssuanceService(deps: {
    * validate, sign, insert, audit, make its claim link, then let stacks react (which may issue stack credentials in
    * the same transaction). @returns the stored text and the claim link.
    */
-  async function issueWithin(trx: Transaction<Database>, p: IssueParams): Promise<{ text: string; claimLink: EarnerLink }> {
+  async function issueWithin(trx: Transaction<Database>, p: IssueParams): Promise<{ text: string; jwt?: string; claimLink: EarnerLink }> {
     const { issuer, version, request, proofType, id, url, now, signer, lookupHash: recipientLookupHash } = p;
     const definition = JSON.parse(version.definition_json) as AchievementDefinition;
     const credentialStatus = status === undefined ? undefined : await status.allocate(trx, issuer.id, id);
@@ -221,6 +261,7 @@ export function createIssuanceService(deps: {
     const signed = await signCredential({ credential: unsigned, suite, documentLoader });
     stopTimer?.();
     const text = JSON.stringify(signed);
+    const jwt = p.jwtSigner === undefined ? undefined : build(() => jwtOrInputError(signed, p.jwtSigner!));
     await credentials.insertCredential(trx, {
       id,
       credential_url: url,
@@ -232,7 +273,9 @@ export function createIssuanceService(deps: {
       idempotency_key: p.idempotencyKey ?? null,
       request_hash: p.requestHash,
       proof_type: proofType,
+      verification_method: signer.id,
       signed_json: text,
+      jwt: jwt ?? null,
       valid_from: String(signed.validFrom),
       valid_until: typeof signed.validUntil === 'string' ? signed.validUntil : null,
       created_at: now,
@@ -255,7 +298,7 @@ export function createIssuanceService(deps: {
       lookupHash: recipientLookupHash,
       depth: p.depth ?? 0,
     });
-    return { text, claimLink };
+    return { text, jwt, claimLink };
   }
 
   /**
@@ -282,6 +325,52 @@ export function createIssuanceService(deps: {
     return version;
   }
 
+  /**
+   * The key that signs an issuer's VC-JWT: ES256 (P-256) by default for did:web, EdDSA (its Ed25519 key) on request or
+   * for a did:key. @throws {Problem} 422 when the JWT cannot be made (no recipient DID for `sub`, ES256 from a did:key).
+   */
+  async function jwtSignerFor(issuer: IssuerRow, request: IssueRequest): Promise<JwsSigningKey> {
+    if (request.recipient.did === undefined) {
+      throw new Problem('unprocessable-credential', 'A VC-JWT needs the recipient’s DID (recipient.did): it is the JWT’s sub claim', [
+        { pointer: '#/recipient/did', detail: 'required for format jwt' },
+      ]);
+    }
+    const algorithm = request.jwtAlgorithm ?? (issuer.did_method === 'key' ? 'EdDSA' : 'ES256');
+    if (algorithm === 'ES256' && issuer.did_method === 'key') {
+      throw new Problem('unprocessable-credential', 'A did:key issuer has one key, Ed25519: its VC-JWTs use EdDSA', [
+        { pointer: '#/jwtAlgorithm', detail: 'use EdDSA, or a did:web issuer for ES256' },
+      ]);
+    }
+    return keyring.jwsSignerFor(algorithm === 'EdDSA' ? await issuers.signingKey(issuer) : await issuers.jwtKey(issuer));
+  }
+
+  /**
+   * Runs `run` once per (issuer, Idempotency-Key): a retry with the same body gets the stored credential, another body a
+   * 409; of two concurrent requests with one key, the loser returns the winner's credential.
+   */
+  async function idempotent(
+    caller: ApiKeyIdentity,
+    request: unknown,
+    idempotencyKey: string | undefined,
+    run: (requestHash: string) => Promise<IssuedCredential>,
+  ): Promise<IssuedCredential> {
+    // Keyed: the request holds the recipient's identifier, and a plain hash of it could be brute-forced.
+    const requestHash = box.mac('request', canonicalJson(request));
+    if (idempotencyKey !== undefined) {
+      const existing = await credentials.findByIdempotencyKey(db, caller.issuerId, idempotencyKey);
+      if (existing !== undefined) return replay(existing, requestHash);
+    }
+    try {
+      return await run(requestHash);
+    } catch (error) {
+      if (idempotencyKey !== undefined && isUniqueViolation(error)) {
+        const winner = await credentials.findByIdempotencyKey(db, caller.issuerId, idempotencyKey);
+        if (winner !== undefined) return replay(winner, requestHash);
+      }
+      throw error;
+    }
+  }
+
   return {
     issueWithin,
     issuableVersion,
@@ -292,23 +381,15 @@ export function createIssuanceService(deps: {
     },
 
     async issue(caller: ApiKeyIdentity, request: IssueRequest, idempotencyKey?: string): Promise<IssuedCredential> {
-      // Keyed: the request holds the recipient's identifier, and a plain hash of it could be brute-forced.
-      const requestHash = box.mac('request', canonicalJson(request));
-      if (idempotencyKey !== undefined) {
-        const existing = await credentials.findByIdempotencyKey(db, caller.issuerId, idempotencyKey);
-        if (existing !== undefined) return replay(existing, requestHash);
-      }
-
-      const issuer = await issuers.getIssuer(caller.issuerId);
-      const version = await issuableVersion(issuer.id, request.achievement);
-      const id = crypto.randomUUID();
-      const url = `${publicUrl}/credentials/${id}`;
-      const signer = await keyring.signerFor(await issuers.signingKey(issuer));
-      const lookupHash = recipientLookupHash(box, request.recipient.identityType ?? 'emailAddress', request.recipient.identity);
-
-      let issued: { text: string; claimLink: EarnerLink };
-      try {
-        issued = await db.transaction().execute((trx) =>
+      return idempotent(caller, request, idempotencyKey, async (requestHash) => {
+        const issuer = await issuers.getIssuer(caller.issuerId);
+        const version = await issuableVersion(issuer.id, request.achievement);
+        const id = crypto.randomUUID();
+        const url = `${publicUrl}/credentials/${id}`;
+        const signer = await keyring.signerFor(await issuers.signingKey(issuer));
+        const jwtSigner = (request.format ?? issuer.default_format) === 'jwt' ? await jwtSignerFor(issuer, request) : undefined;
+        const lookupHash = recipientLookupHash(box, request.recipient.identityType ?? 'emailAddress', request.recipient.identity);
+        const issued = await db.transaction().execute((trx) =>
           issueWithin(trx, {
             issuer,
             version,
@@ -322,25 +403,106 @@ export function createIssuanceService(deps: {
             apiKeyId: caller.apiKeyId,
             idempotencyKey,
             requestHash,
+            jwtSigner,
           }),
         );
-      } catch (error) {
-        if (idempotencyKey !== undefined && isUniqueViolation(error)) {
-          const winner = await credentials.findByIdempotencyKey(db, caller.issuerId, idempotencyKey);
-          if (winner !== undefined) return replay(winner, requestHash);
-        }
-        throw error;
-      }
-      return { id, url, text: issued.text, replayed: false, claimLink: issued.claimLink };
+        return { id, url, text: issued.text, jwt: issued.jwt, replayed: false, claimLink: issued.claimLink };
+      });
+    },
+
+    /**
+     * W3C VC-API issue: signs a credential the caller wrote (any VC, VCDM 2.0 or 1.1) as the caller's issuer, after
+     * checking it (400), completing it (id, status entry, proof contexts; for an Open Badge its schema) and
+     * validating an Open Badge against the OB 3.0 schema (422). Recorded like any credential, without an achievement.
+     */
+    async issueGiven(
+      caller: ApiKeyIdentity,
+      body: { credential: unknown; options?: { credentialId?: string; proofType?: ProofType } },
+      idempotencyKey?: string,
+    ): Promise<IssuedCredential> {
+      const issuer = await issuers.getIssuer(caller.issuerId);
+      const given = inspectGivenCredential(body.credential, issuer.did, documentLoader.isShippedContext, body.options?.credentialId);
+      if ('errors' in given) throw new Problem('validation-failed', given.errors.map((e) => e.detail).join('; '), given.errors);
+      return idempotent(caller, body, idempotencyKey, async (requestHash) => {
+        const credential = body.credential as Record<string, unknown>;
+        const proofType = body.options?.proofType ?? issuer.default_proof_type;
+        const id = crypto.randomUUID();
+        const url = `${publicUrl}/credentials/${id}`;
+        const signer = await keyring.signerFor(await issuers.signingKey(issuer));
+        const now = clock();
+        const text = await db.transaction().execute(async (trx) => {
+          // Status entries are VCDM 2.0 terms (BitstringStatusListEntry), so 1.1 credentials carry none.
+          const credentialStatus =
+            status === undefined || given.version !== '2.0' || credential.credentialStatus !== undefined
+              ? undefined
+              : await status.allocate(trx, issuer.id, id);
+          const unsigned = completeGivenCredential(credential, given, {
+            id: body.options?.credentialId ?? `urn:uuid:${id}`,
+            now,
+            proofContexts: proofContextsFor(given.version, contextsForProof(proofType), proofType === 'eddsa-rdfc-2022'),
+            credentialStatus,
+          });
+          if (given.openBadge) {
+            const schemaErrors = validate(unsigned);
+            if (schemaErrors.length > 0)
+              throw new Problem('unprocessable-credential', 'The credential does not conform to the Open Badges 3.0 schema', schemaErrors);
+          }
+          let signed: Record<string, unknown>;
+          try {
+            signed = await signCredential({
+              credential: unsigned,
+              suite: createSigningSuite({ proofType, signer, date: now }),
+              documentLoader,
+              proofAsArray: false,
+            });
+          } catch (error) {
+            throw signingProblem(error);
+          }
+          const signedText = JSON.stringify(signed);
+          const validFrom = signed.validFrom ?? signed.issuanceDate;
+          const validUntil = signed.validUntil ?? signed.expirationDate;
+          await credentials.insertCredential(trx, {
+            id,
+            credential_url: url,
+            issuer_id: issuer.id,
+            achievement_id: null,
+            achievement_version: null,
+            vc_id: typeof signed.id === 'string' ? signed.id : null,
+            recipient_lookup_hash: null,
+            api_key_id: caller.apiKeyId,
+            idempotency_key: idempotencyKey ?? null,
+            request_hash: requestHash,
+            proof_type: proofType,
+            verification_method: signer.id,
+            signed_json: signedText,
+            valid_from: typeof validFrom === 'string' ? validFrom : now,
+            valid_until: typeof validUntil === 'string' ? validUntil : null,
+            created_at: now,
+          });
+          await audit.record(
+            {
+              issuerId: issuer.id,
+              actor: apiKeyActor(caller.apiKeyId),
+              action: 'credential.issue',
+              target: url,
+              detail: { via: 'vc-api', proofType, dataModel: given.version },
+            },
+            trx,
+          );
+          metrics?.credentialsIssued.inc({ proof_type: proofType });
+          return signedText;
+        });
+        return { id, url, text, replayed: false, claimLink: undefined };
+      });
     },
 
     /** A stored credential by id; signed credentials never change, so hot ones are served from memory. */
-    async get(id: string): Promise<{ id: string; text: string; issuerId: string }> {
+    async get(id: string): Promise<StoredCredential> {
       const cached = recent.get(id);
       if (cached !== undefined) return cached;
       const row = isUuid(id) ? await credentials.findCredential(db, id) : undefined;
       if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
-      return recent.set(id, { id: row.id, text: row.signed_json, issuerId: row.issuer_id });
+      return recent.set(id, { id: row.id, text: row.signed_json, jwt: row.jwt ?? undefined, issuerId: row.issuer_id });
     },
   };
 }

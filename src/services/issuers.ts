@@ -5,12 +5,14 @@
  */
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, IssuerKeyRow, IssuerRow } from '../db/database.js';
+import type { CredentialFormat, Database, IssuerKeyRow, IssuerRow } from '../db/database.js';
 import * as apiKeys from '../db/repositories/api-keys.js';
 import * as issuers from '../db/repositories/issuers.js';
 import { didKeyFor } from '../keys/did-key.js';
-import { buildDidDocument, didWebFor } from '../keys/did-web.js';
-import type { Keyring, StoredKey } from '../keys/keyring.js';
+import { buildDidDocument, didWebFor, type PublishedKey } from '../keys/did-web.js';
+import { canonicalJson } from '../credentials/json.js';
+import type { PresentedDocument } from '../credentials/verify.js';
+import type { KeyAlgorithm, Keyring, StoredKey } from '../keys/keyring.js';
 import { Problem } from '../errors.js';
 import type { ProofType } from '../schemas/issue-request.js';
 import { SCOPES, type Scope } from '../schemas/api-key.js';
@@ -26,6 +28,8 @@ export interface IssuerInput {
   readonly imageUrl?: string;
   readonly parentOrg?: { readonly name: string; readonly url?: string; readonly id?: string };
   readonly proofType?: ProofType;
+  /** jwt: credentials are also issued as VC-JWT unless a request says otherwise (they then need a recipient DID). */
+  readonly format?: CredentialFormat;
 }
 
 export interface ApiKeyIdentity {
@@ -74,8 +78,53 @@ export function toStoredKey(row: IssuerKeyRow, controller: string): StoredKey {
     verificationMethod: row.verification_method,
     publicKeyMultibase: row.public_key_multibase,
     secretKeyEnvelope: row.secret_key_envelope,
+    algorithm: row.algorithm,
+    publicKeyJwk: row.public_key_jwk,
   };
 }
+
+/** How a key row is published in its issuer's DID document. */
+export const toPublishedKey = (row: IssuerKeyRow): PublishedKey => ({
+  verificationMethod: row.verification_method,
+  publicKeyMultibase: row.public_key_multibase,
+  ...(row.public_key_jwk === null ? {} : { publicKeyJwk: JSON.parse(row.public_key_jwk) as Record<string, unknown> }),
+  ...(row.revoked_at === null ? {} : { revokedAt: new Date(row.revoked_at) }),
+});
+
+export interface IssuerKeyInfo {
+  readonly id: string;
+  readonly algorithm: KeyAlgorithm;
+  readonly verificationMethod: string;
+  /** Signs new credentials (the newest live key of its algorithm). */
+  readonly current: boolean;
+  readonly createdAt: string;
+  readonly retiredAt: string | null;
+  readonly revokedAt: string | null;
+  readonly revocationReason: string | null;
+}
+
+const live = (row: IssuerKeyRow) => row.retired_at === null && row.revoked_at === null;
+const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
+
+function toKeyInfo(rows: readonly IssuerKeyRow[]): IssuerKeyInfo[] {
+  const current = new Set(['Ed25519', 'P-256'].map((a) => rows.filter((r) => r.algorithm === a && live(r)).at(-1)?.id));
+  return rows.map((row) => ({
+    id: row.id,
+    algorithm: row.algorithm,
+    verificationMethod: row.verification_method,
+    current: current.has(row.id),
+    createdAt: new Date(row.created_at).toISOString(),
+    retiredAt: iso(row.retired_at),
+    revokedAt: iso(row.revoked_at),
+    revocationReason: row.revocation_reason,
+  }));
+}
+
+const didKeyCannotRotate = (issuer: IssuerRow) =>
+  new Problem(
+    'conflict',
+    `The issuer ${issuer.id} is a did:key: its DID is its key, so the key cannot rotate. Use a did:web issuer to rotate keys, or create a new issuer.`,
+  );
 
 export function createIssuerService(deps: {
   db: Kysely<Database>;
@@ -87,6 +136,26 @@ export function createIssuerService(deps: {
   const { db, keyring, audit, publicUrl, clock } = deps;
   /** When this process last wrote each API key's last_used_at (ms). */
   const lastTouched = new Map<string, number>();
+
+  /** A new key for a did:web issuer (its id names the key: `#key-<last 8 of the multibase>`). */
+  const newKey = (issuer: Pick<IssuerRow, 'did'>, algorithm: KeyAlgorithm): Promise<StoredKey> =>
+    keyring.generate({
+      id: crypto.randomUUID(),
+      controller: issuer.did,
+      algorithm,
+      verificationMethodFor: (publicKeyMultibase) => `${issuer.did}#key-${publicKeyMultibase.slice(-8)}`,
+    });
+
+  const keyRow = (issuerId: string, key: StoredKey) => ({
+    id: key.id,
+    issuer_id: issuerId,
+    verification_method: key.verificationMethod,
+    public_key_multibase: key.publicKeyMultibase,
+    secret_key_envelope: key.secretKeyEnvelope,
+    algorithm: key.algorithm ?? 'Ed25519',
+    public_key_jwk: key.publicKeyJwk ?? null,
+    created_at: clock(),
+  });
 
   /** The issuer's OB 3.0 Profile, as embedded in its credentials. */
   const profileOf = (issuer: IssuerRow): Record<string, unknown> => {
@@ -157,6 +226,7 @@ export function createIssuerService(deps: {
           image_url: input.imageUrl ?? null,
           parent_org_json: parentOrg ? JSON.stringify(parentOrg) : null,
           default_proof_type: input.proofType ?? 'eddsa-rdfc-2022',
+          default_format: input.format ?? 'json-ld',
           created_at: clock(),
         });
         await issuers.insertIssuerKey(trx, {
@@ -181,23 +251,142 @@ export function createIssuerService(deps: {
 
     listIssuers: () => issuers.listIssuers(db),
 
-    /** The key that signs new credentials (the newest) and the DID it belongs to. */
+    /**
+     * The key that signs new credentials: the issuer's newest live Ed25519 key.
+     * @throws {Problem} conflict when the issuer has none (a did:key issuer whose only key was reported compromised).
+     */
     async signingKey(issuer: IssuerRow, executor: Kysely<Database> = db): Promise<StoredKey> {
       const keys = await issuers.listIssuerKeys(executor, issuer.id);
-      const newest = keys.at(-1);
-      if (newest === undefined) throw new Error(`Issuer ${issuer.id} has no signing key`);
+      const newest = keys.filter((k) => k.algorithm === 'Ed25519' && live(k)).at(-1);
+      if (newest === undefined) {
+        throw new Problem(
+          'conflict',
+          `The issuer ${issuer.id} has no usable signing key: its did:key key was reported compromised. Create a new issuer.`,
+        );
+      }
       return toStoredKey(newest, issuer.did);
+    },
+
+    /**
+     * The key that signs the issuer's VC-JWTs: ES256 with a P-256 key for a did:web issuer (made on first use), or
+     * EdDSA with the did:key itself (a did:key DID has room for one key only).
+     */
+    async jwtKey(issuer: IssuerRow): Promise<StoredKey> {
+      if (issuer.did_method === 'key') return this.signingKey(issuer);
+      const existing = (await issuers.listIssuerKeys(db, issuer.id)).filter((k) => k.algorithm === 'P-256' && live(k)).at(-1);
+      if (existing !== undefined) return toStoredKey(existing, issuer.did);
+      const key = await newKey(issuer, 'P-256');
+      await issuers.insertIssuerKey(db, keyRow(issuer.id, key));
+      return key;
+    },
+
+    /** The issuer's keys, oldest first: current, retired and revoked. */
+    listKeys: async (issuerId: string): Promise<IssuerKeyInfo[]> => toKeyInfo(await issuers.listIssuerKeys(db, issuerId)),
+
+    /**
+     * Key rotation: new keys take over signing (Ed25519, and P-256 if the issuer signs JWTs); the old ones retire and
+     * stay in the DID document, so what they signed keeps verifying. Only did:web issuers can rotate: a did:key is its key.
+     */
+    async rotateKeys(issuerId: string, actor: Actor): Promise<IssuerKeyInfo[]> {
+      const issuer = await this.getIssuer(issuerId);
+      if (issuer.did_method === 'key') throw didKeyCannotRotate(issuer);
+      const before = await issuers.listIssuerKeys(db, issuerId);
+      const algorithms: KeyAlgorithm[] = before.some((k) => k.algorithm === 'P-256' && live(k)) ? ['Ed25519', 'P-256'] : ['Ed25519'];
+      const fresh = await Promise.all(algorithms.map((a) => newKey(issuer, a)));
+      await db.transaction().execute(async (trx) => {
+        const now = clock();
+        for (const algorithm of algorithms) await issuers.retireLiveKeys(trx, issuerId, algorithm, now);
+        for (const key of fresh) await issuers.insertIssuerKey(trx, keyRow(issuerId, key));
+        await audit.record(
+          {
+            issuerId,
+            actor: actorName(actor),
+            action: 'key.rotate',
+            target: issuer.did,
+            detail: { newKeys: fresh.map((k) => k.verificationMethod) },
+          },
+          trx,
+        );
+      });
+      return this.listKeys(issuerId);
+    },
+
+    /**
+     * Reports a key compromised from `compromisedAt`: the DID document marks it revoked from then, and the verifier fails
+     * what it signed from then on (by our records for our credentials, whatever date the proof claims). A live key is
+     * replaced at once (did:web). @returns the keys, and the credentials (ids) the key signed since then that are not revoked.
+     */
+    async revokeKey(
+      issuerId: string,
+      keyId: string,
+      input: { compromisedAt?: Date; reason: string },
+      actor: Actor,
+    ): Promise<{ keys: IssuerKeyInfo[]; affectedCredentials: string[] }> {
+      const issuer = await this.getIssuer(issuerId);
+      const keys = await issuers.listIssuerKeys(db, issuerId);
+      const key = keys.find((k) => k.id === keyId);
+      if (key === undefined) throw new Problem('not-found', `No key ${keyId} for this issuer`);
+      const now = clock();
+      const compromisedAt = input.compromisedAt ?? now;
+      if (compromisedAt > now) throw new Problem('validation-failed', 'compromisedAt must not be in the future');
+      const replacement = live(key) && issuer.did_method === 'web' ? await newKey(issuer, key.algorithm) : undefined;
+      await db.transaction().execute(async (trx) => {
+        if (!(await issuers.revokeIssuerKey(trx, { id: keyId, at: compromisedAt, reason: input.reason, now }))) {
+          throw new Problem('conflict', 'This key is already reported compromised');
+        }
+        if (replacement !== undefined) await issuers.insertIssuerKey(trx, keyRow(issuerId, replacement));
+        // Lists the key signed after the compromise date would no longer verify: sign them again with the new key. A
+        // did:key issuer has no other key, so its last signed lists stay served (see status.signedList).
+        if (issuer.did_method === 'web') await issuers.forgetSignedLists(trx, issuerId);
+        await audit.record(
+          {
+            issuerId,
+            actor: actorName(actor),
+            action: 'key.revoke',
+            target: key.verification_method,
+            detail: {
+              compromisedAt: compromisedAt.toISOString(),
+              reason: input.reason,
+              replacedBy: replacement?.verificationMethod ?? null,
+            },
+          },
+          trx,
+        );
+      });
+      return {
+        keys: await this.listKeys(issuerId),
+        affectedCredentials: await issuers.unrevokedSignedSince(db, key.verification_method, compromisedAt),
+      };
+    },
+
+    /**
+     * When one of our issuers signed the presented document, by our records: it must be the very document recorded
+     * (the same JSON, or the same VC-JWT), so nothing altered or re-signed with a stolen key passes. undefined: not an
+     * issuer of ours; null: ours, but this document was not recorded.
+     */
+    async recordedSigningTime(issuerDid: string, presented: PresentedDocument): Promise<Date | null | undefined> {
+      const issuer = await issuers.findIssuerByDid(db, issuerDid);
+      if (issuer === undefined) return undefined;
+      if (presented.id === null) return null;
+      const wanted = presented.jwt ?? canonicalJson(presented.json);
+      for (const row of await issuers.recordedDocuments(db, issuer.id, presented.id)) {
+        const recorded = presented.jwt === undefined ? canonicalJson(JSON.parse(row.signed_json)) : row.jwt;
+        if (recorded === wanted) return new Date(row.created_at);
+      }
+      return null;
+    },
+
+    /** Revocation dates of our issuers' keys (did:key documents are computed, so ours are looked up here). */
+    async keyRevocation(verificationMethod: string): Promise<Date | undefined> {
+      const row = await issuers.findIssuerKeyByVerificationMethod(db, verificationMethod);
+      return row?.revoked_at === null || row === undefined ? undefined : new Date(row.revoked_at);
     },
 
     /** The DID document of a did:web issuer hosted here (every key, so older credentials keep verifying). */
     async didDocument(id: string): Promise<Record<string, unknown>> {
       const issuer = await issuers.findIssuer(db, id);
       if (issuer === undefined || issuer.did_method !== 'web') throw new Problem('issuer-not-found', `No did:web issuer ${id}`);
-      const keys = await issuers.listIssuerKeys(db, id);
-      return buildDidDocument(
-        issuer.did,
-        keys.map((k) => ({ verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase })),
-      );
+      return buildDidDocument(issuer.did, (await issuers.listIssuerKeys(db, id)).map(toPublishedKey));
     },
 
     createApiKey: (issuerId: string, options: ApiKeyOptions) => createApiKey(issuerId, options),

@@ -212,7 +212,7 @@ export function createProgrammeService(deps: {
       const row = isUuid(credentialId) ? await credentials.findCredential(db, credentialId) : undefined;
       if (row === undefined) throw new Problem('credential-not-found', `No credential ${credentialId}`);
       const recognitions =
-        row.status === 'revoked'
+        row.status === 'revoked' || row.achievement_id === null
           ? []
           : await this.recognitions({
               achievementIds: [row.achievement_id],

@@ -103,7 +103,9 @@ export function createStatusService(deps: {
   }
 
   const ownedCredential = async (caller: ApiKeyIdentity, id: string) => {
-    const row = isUuid(id) ? await credentials.findCredential(db, id) : await credentials.findByUrl(db, id);
+    const row = isUuid(id)
+      ? await credentials.findCredential(db, id)
+      : ((await credentials.findByUrl(db, id)) ?? (await credentials.findByVcId(db, caller.issuerId, id)));
     if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
     if (row.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This credential was issued by another issuer');
     return row;
@@ -148,6 +150,8 @@ export function createStatusService(deps: {
     });
   }
 
+  const etagOf = (text: string) => `"${crypto.createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+
   /** The signed list credential, re-signed when a bit changed or it nears validUntil. */
   async function signedList(id: string): Promise<{ text: string; etag: string; version: number }> {
     const list = isUuid(id) ? await lists.findList(db, id) : undefined;
@@ -172,16 +176,27 @@ export function createStatusService(deps: {
         ttlMs: LIST_TTL_MS,
         extraContexts: contextsForProof(issuer.default_proof_type),
       });
+      let key;
+      try {
+        key = await issuers.signingKey(issuer);
+      } catch (error) {
+        // An issuer with no usable key (a did:key whose key was reported compromised) can sign no new list: the last
+        // one it signed is served until it expires, rather than none.
+        if (error instanceof Problem && error.slug === 'conflict' && text !== null) {
+          return { text, etag: etagOf(text), version: list.signed_version ?? list.version };
+        }
+        throw error;
+      }
       const suite = createSigningSuite({
         // Bitstring Status List §3.1: lists SHOULD be secured like the credentials that point at them.
         proofType: issuer.default_proof_type,
-        signer: await keyring.signerFor(await issuers.signingKey(issuer)),
+        signer: await keyring.signerFor(key),
         date: now,
       });
       text = JSON.stringify(await signCredential({ credential: unsigned, suite, documentLoader, proofAsArray: false }));
       await lists.storeSignedList(db, { id: list.id, version: list.version, json: text, at: now });
     }
-    return { text, etag: `"${crypto.createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`, version: list.version };
+    return { text, etag: etagOf(text), version: list.version };
   }
 
   return {

@@ -7,16 +7,26 @@ import type { SchemaRegistry } from '../credentials/schema.js';
 import type { Metrics } from '../metrics.js';
 import { extractCredentials, UnreadableFileError, type FileFormat, type ItemRole } from '../artifacts/extract.js';
 import { Problem } from '../errors.js';
-import { verifyCredential, type Outcome, type StatusChecker, type VerificationReport } from '../credentials/verify.js';
+import { jwtOf } from '../credentials/jwt.js';
+import { verifyPresentationProof, type PresentationProofResult } from '../credentials/presentation.js';
+import {
+  verifyCredential,
+  verifyJwtCredential,
+  type Outcome,
+  type RecordedSigningTime,
+  type StatusChecker,
+  type VerificationReport,
+} from '../credentials/verify.js';
 
 export function createVerificationService(deps: {
   documentLoader: DocumentLoader;
   schemas: SchemaRegistry;
   checkStatus: StatusChecker;
+  recordedSigningTime?: RecordedSigningTime;
   clock: () => Date;
   metrics?: Pick<Metrics, 'verifications'>;
 }) {
-  const { documentLoader, schemas, checkStatus, clock, metrics } = deps;
+  const { documentLoader, schemas, checkStatus, recordedSigningTime, clock, metrics } = deps;
 
   /** Validates against each declared 1EdTechJsonSchemaValidator2019 schema that we ship. */
   const checkSchema = (credential: Record<string, unknown>): { outcome: Outcome; message: string } | undefined => {
@@ -55,7 +65,9 @@ export function createVerificationService(deps: {
     if (embedded.length > MAX_ENDORSEMENTS) return { outcome: 'error', message: `Not checked: more than ${MAX_ENDORSEMENTS} endorsements` };
     const reports: VerificationReport[] = [];
     for (const endorsement of embedded)
-      reports.push(await verifyCredential({ credential: endorsement, documentLoader, now: clock(), checkStatus, checkSchema }));
+      reports.push(
+        await verifyCredential({ credential: endorsement, documentLoader, now: clock(), checkStatus, checkSchema, recordedSigningTime }),
+      );
     const outcomes = embedded.map((e, i): Outcome => {
       const report = reports[i]!;
       if (!asArray((e as { type?: unknown } | null)?.type).includes('EndorsementCredential')) return 'fail';
@@ -82,8 +94,14 @@ export function createVerificationService(deps: {
   };
 
   const api = {
+    /** Verifies a credential: JSON with an embedded proof, or a VC-JWT (a compact JWS, or enveloped in VCDM 2.0 JSON). */
     async verify(credential: unknown): Promise<VerificationReport> {
-      const report = await verifyCredential({ credential, documentLoader, now: clock(), checkStatus, checkSchema, checkEndorsements });
+      const jwt = jwtOf(credential);
+      const now = clock();
+      const report =
+        jwt === undefined
+          ? await verifyCredential({ credential, documentLoader, now, checkStatus, checkSchema, checkEndorsements, recordedSigningTime })
+          : await verifyJwtCredential({ jwt, documentLoader, now, checkStatus, checkSchema, recordedSigningTime });
       metrics?.verifications.inc({
         outcome: report.verified ? 'verified' : report.checks.some((c) => c.outcome === 'fail') ? 'failed' : 'error',
       });
@@ -96,6 +114,42 @@ export function createVerificationService(deps: {
             ...report,
             warnings: [...report.warnings, `Declared schema not checked (not shipped with this service): ${unchecked.join(', ')}`],
           };
+    },
+
+    /**
+     * VC-API presentation verification: the presentation's own proof (when signed, or when a challenge requires one)
+     * and every credential in it, each with the full credential report. Verified only when all of them are.
+     */
+    async verifyPresentation(request: {
+      verifiablePresentation?: unknown;
+      presentation?: unknown;
+      options?: { challenge?: string; domain?: string };
+    }): Promise<PresentationVerification> {
+      const presentation = request.verifiablePresentation ?? request.presentation;
+      if (presentation === undefined) throw new Problem('validation-failed', 'Send verifiablePresentation (or an unsigned presentation)');
+      const presentationResult = await verifyPresentationProof({
+        presentation,
+        challenge: request.options?.challenge,
+        domain: request.options?.domain,
+        requireProof: request.options?.challenge !== undefined,
+        documentLoader,
+      });
+      const credentials = asArray((presentation as { verifiableCredential?: unknown } | null)?.verifiableCredential);
+      if (credentials.length > MAX_PRESENTED) {
+        throw new Problem('validation-failed', `A presentation of more than ${MAX_PRESENTED} credentials is not verified here`);
+      }
+      const credentialResults: VerificationReport[] = [];
+      for (const credential of credentials) credentialResults.push(await api.verify(credential));
+      const errors = [
+        ...presentationResult.errors,
+        ...credentialResults.flatMap((r, i) => r.errors.map((e) => `verifiableCredential[${i}] ${e}`)),
+      ];
+      return {
+        verified: presentationResult.verified && credentialResults.every((r) => r.verified),
+        presentationResult,
+        credentialResults,
+        errors,
+      };
     },
 
     /**
@@ -119,7 +173,7 @@ export function createVerificationService(deps: {
           role: item.role,
           name: textOr(item.credential.name, subject?.achievement?.name),
           issuerName: typeof issuer === 'object' && issuer !== null ? textOr(issuer.name) : null,
-          report: await api.verify(item.credential),
+          report: await api.verify(item.jwt ?? item.credential),
           credential: item.credential,
         });
       }
@@ -133,6 +187,16 @@ export function createVerificationService(deps: {
     },
   };
   return api;
+}
+
+/** Each presented credential may cost DID and status fetches: a presentation of more is refused. */
+const MAX_PRESENTED = 20;
+
+export interface PresentationVerification {
+  readonly verified: boolean;
+  readonly presentationResult: PresentationProofResult;
+  readonly credentialResults: readonly VerificationReport[];
+  readonly errors: readonly string[];
 }
 
 /** Each embedded endorsement may cost a DID resolution: more are not checked. */

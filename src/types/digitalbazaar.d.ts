@@ -74,6 +74,9 @@ declare module 'jsonld-signatures' {
       document: unknown,
       options: { suite: unknown; purpose: unknown; documentLoader: (url: string) => Promise<unknown> },
     ): Promise<{ verified: boolean; error?: unknown; results?: Array<{ verified: boolean; error?: unknown; proof?: unknown }> }>;
+    purposes: {
+      AuthenticationProofPurpose: new (options: { challenge: string; domain?: string }) => unknown;
+    };
   };
   export default jsigs;
 }
@@ -111,4 +114,9 @@ declare module '@digitalbazaar/vc-bitstring-status-list' {
 declare module 'rdf-canonize' {
   /** RDFC-1.0 over a dataset from jsonld.toRDF; with format 'application/n-quads' it resolves to the N-Quads text. */
   export function canonize(dataset: unknown, options: Record<string, unknown>): Promise<unknown>;
+}
+
+declare module 'base58-universal' {
+  export function encode(input: Uint8Array, maxline?: number): string;
+  export function decode(input: string): Uint8Array;
 }

@@ -145,6 +145,31 @@ describe(extractCredentials.name, () => {
     });
   });
 
+  it('reads VC-JWTs (OB 3.0 §5.3): baked in a PNG or an SVG verify attribute, in a presentation, enveloped, or as a .jws file', () => {
+    const payload = Buffer.from(JSON.stringify({ ...credential(7), iss: 'did:example:issuer' })).toString('base64url');
+    const jws = `eyJhbGciOiJFUzI1NiJ9.${payload}.c2ln`;
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"><openbadges:credential verify="${jws}"/></svg>`;
+    const enveloped = {
+      '@context': ['https://www.w3.org/ns/credentials/v2'],
+      type: 'EnvelopedVerifiableCredential',
+      id: `data:application/vc+jwt,${jws}`,
+    };
+    for (const [bytes, format] of [
+      [bakePng(plainPng, jws), 'png'],
+      [Buffer.from(svg), 'svg'],
+      [Buffer.from(`${jws}\n`), 'jwt'],
+      [json({ type: ['VerifiablePresentation'], verifiableCredential: [jws] }), 'json'],
+      [json(enveloped), 'json'],
+    ] as const) {
+      const extracted = extractCredentials(bytes);
+      expect(extracted.format).toBe(format);
+      expect(extracted.items).toHaveLength(1);
+      expect(extracted.items[0]!.jwt).toBe(jws);
+      expect(extracted.items[0]!.credential.id).toBe(credential(7).id);
+      expect(extracted.items[0]!.credential.iss).toBeUndefined();
+    }
+  });
+
   describe('refuses with UnreadableFileError', () => {
     it('an empty file', () => {
       expect(unreadable(() => extractCredentials(Buffer.alloc(0))).message).toMatch(/empty/);
@@ -161,7 +186,7 @@ describe(extractCredentials.name, () => {
     });
 
     it('JSON that is not a credential', () => {
-      for (const value of [{ hello: 'world' }, { type: ['Achievement'], name: 'x' }, [1, 2], ['eyJhbGciOiJFZERTQSJ9.e30.c2ln'], []]) {
+      for (const value of [{ hello: 'world' }, { type: ['Achievement'], name: 'x' }, [1, 2], ['eyJhbGciOiJFZERTQSJ9.e30'], []]) {
         unreadable(() => extractCredentials(json(value)));
       }
       expect(unreadable(() => extractCredentials(json({ type: 'Achievement' }))).message).toMatch(/not a credential/);
@@ -177,9 +202,9 @@ describe(extractCredentials.name, () => {
       expect(unreadable(() => extractCredentials(nested(63))).message).toMatch(/deeper than 64/);
     });
 
-    it('a presentation holding a VC-JWT string', () => {
-      const value = { type: ['VerifiablePresentation'], verifiableCredential: [credential(1), 'eyJhbGciOiJFZERTQSJ9.e30.c2ln'] };
-      expect(unreadable(() => extractCredentials(json(value))).message).toMatch(/VC-JWT/);
+    it('a VC-JWT whose header or payload is not JSON', () => {
+      const value = { type: ['VerifiablePresentation'], verifiableCredential: [credential(1), 'bm90IGpzb24.e30.c2ln'] };
+      expect(unreadable(() => extractCredentials(json(value))).message).toMatch(/VC-JWT.*not base64url-encoded JSON/);
     });
 
     it('a presentation or CLR with nothing in it', () => {
@@ -198,8 +223,8 @@ describe(extractCredentials.name, () => {
       expect(unreadable(() => extractCredentials(png)).message).toMatch(/Open Badges 2\.0/);
     });
 
-    it('a baked PNG holding a VC-JWT', () => {
-      expect(unreadable(() => extractCredentials(bakePng(plainPng, 'eyJhbGciOiJFZERTQSJ9.e30.c2ln'))).message).toMatch(/VC-JWT/);
+    it('a baked PNG holding text that is neither JSON nor a JWT', () => {
+      expect(unreadable(() => extractCredentials(bakePng(plainPng, 'not a credential'))).message).toMatch(/VC-JWT/);
     });
 
     it('a truncated or corrupted PNG', () => {
@@ -221,10 +246,8 @@ describe(extractCredentials.name, () => {
       unreadable(() => extractCredentials(insertAfterIhdr(plainPng, pngChunk('iTXt', data))));
     });
 
-    it('an SVG without a baked credential, and one holding a VC-JWT', () => {
+    it('an SVG without a baked credential', () => {
       expect(unreadable(() => extractCredentials(Buffer.from(badgeSvg(face)))).message).toMatch(/no Open Badges 3.0 credential/);
-      const jwt = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"><openbadges:credential verify="eyJhbGciOiJFZERTQSJ9.e30.c2ln"/></svg>`;
-      expect(unreadable(() => extractCredentials(Buffer.from(jwt))).message).toMatch(/VC-JWT/);
     });
 
     it('malformed XML', () => {

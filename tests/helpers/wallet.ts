@@ -130,9 +130,12 @@ export async function ed25519Signature2020Holder(): Promise<Holder> {
 /** A DID authentication presentation over `challenge` and `domain`, naming `holderDid` (default: the signer's DID). */
 export async function signDidAuth(
   holder: Holder,
-  options: { challenge: string; domain: string; holderDid?: string },
+  options: { challenge: string; domain: string; holderDid?: string; verifiableCredential?: unknown[] },
 ): Promise<Record<string, unknown>> {
-  const presentation = vc.createPresentation({ holder: options.holderDid ?? holder.did });
+  const presentation = vc.createPresentation({
+    holder: options.holderDid ?? holder.did,
+    verifiableCredential: options.verifiableCredential,
+  });
   return vc.signPresentation({
     presentation,
     suite: holder.suite(),

@@ -46,7 +46,14 @@ describe(`verifier hardening (${backendName})`, () => {
   const check = (body: Json, name: string) => body.checks.find((c: Json) => c.check === name);
 
   it.each([
-    ['an inline context at the top', (c: Json) => ({ ...c, '@context': [...c['@context'], { evil: 'https://evil.invalid/#evil' }] })],
+    [
+      'a remote context scoped inside an inline context',
+      (c: Json) => ({
+        ...c,
+        '@context': [...c['@context'], { Evil: { '@id': 'https://evil.invalid/#Evil', '@context': 'https://evil.invalid/ctx' } }],
+      }),
+    ],
+    ['a DID imported by an inline context', (c: Json) => ({ ...c, '@context': [...c['@context'], { '@import': 'did:web:evil.invalid' }] })],
     [
       'a DID used as a context inside the subject',
       (c: Json) => ({ ...c, credentialSubject: { ...c.credentialSubject, '@context': 'did:web:evil.invalid' } }),
@@ -61,6 +68,16 @@ describe(`verifier hardening (${backendName})`, () => {
     const body = res.json();
     expect(check(body, 'shape').message).toMatch(/not one this service ships/);
     expect(check(body, 'proof').message).toMatch(/^Not checked/);
+  });
+
+  it('processes an inline context (VCDM 2.0 allows them): an unused term changes nothing signed, a changed meaning fails the proof', async () => {
+    const unused = await verify({ ...credential, '@context': [...credential['@context'], { unusedTerm: 'https://example.org/#unused' }] });
+    expect(unused.json().checks.find((c: Json) => c.check === 'proof').outcome).toBe('pass');
+    const retyped = await verify({
+      ...credential,
+      '@context': [...credential['@context'], { narrative: 'https://example.org/#something-else' }],
+    });
+    expect(retyped.json().verified).toBe(false);
   });
 
   it.each([

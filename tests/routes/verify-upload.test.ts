@@ -483,7 +483,7 @@ describe(`verifying uploaded files (${backendName})`, () => {
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       const html = await res.text();
       expect(html).toContain('Nothing to verify in garbage.bin');
-      expect(html).toContain('The file is not a PNG or SVG badge, nor a JSON credential, wallet file or CLR');
+      expect(html).toContain('The file is not a PNG or SVG badge, nor a JSON credential, VC-JWT, wallet file or CLR');
       expect(html).not.toContain('Verified');
     });
 

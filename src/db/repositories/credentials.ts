@@ -11,6 +11,18 @@ export async function findCredential(db: Db, id: string): Promise<CredentialRow 
   return db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** An issuer's newest credential whose own `id` is `vcId` (VC-API credentials keep the caller's id, which may repeat). */
+export async function findByVcId(db: Db, issuerId: string, vcId: string): Promise<CredentialRow | undefined> {
+  return db
+    .selectFrom('credentials')
+    .selectAll()
+    .where('issuer_id', '=', issuerId)
+    .where('vc_id', '=', vcId)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export async function findByIdempotencyKey(db: Db, issuerId: string, key: string): Promise<CredentialRow | undefined> {
   return db.selectFrom('credentials').selectAll().where('issuer_id', '=', issuerId).where('idempotency_key', '=', key).executeTakeFirst();
 }

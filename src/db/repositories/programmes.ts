@@ -123,7 +123,9 @@ export async function completionCounts(
   }[periodOf];
   let query = db
     .selectFrom('credentials')
-    .select(['achievement_id', period.as('period'), 'status', (eb) => eb.fn.countAll<string>().as('count')]);
+    .select(['achievement_id', period.as('period'), 'status', (eb) => eb.fn.countAll<string>().as('count')])
+    .where('achievement_id', 'is not', null) // VC-API credentials award no achievement of ours
+    .$narrowType<{ achievement_id: string }>();
   query =
     'issuerId' in scope
       ? query.where('issuer_id', '=', scope.issuerId)

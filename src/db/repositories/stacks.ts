@@ -53,6 +53,7 @@ export async function currentCredentialsOf(db: Db, lookupHash: string, achieveme
     .select(['id', 'credential_url', 'achievement_id', 'achievement_version', 'signed_json', 'created_at'])
     .where('recipient_lookup_hash', '=', lookupHash)
     .where('achievement_id', 'in', achievementIds)
+    .$narrowType<{ achievement_id: string; achievement_version: number }>()
     .where('status', '=', 'active')
     .where('valid_from', '<=', now)
     .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', now)]))
