@@ -30,7 +30,7 @@ type Run = ScriptRun;
 const { API_KEY: _apiKey, SERVICE_URL: _serviceUrl, ...inherited } = process.env;
 
 function batchTool(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return runScript('scripts/batch-issue.ts', args, { ...inherited, ...env });
+  return runScript('scripts/batch-issue.ts', args, { ...inherited, ...env }, 280_000);
 }
 
 const ROWS = 40;
