@@ -3,7 +3,7 @@
  * credential, we check it is one we may sign for this issuer, complete it (id, status, proof contexts, and for
  * Open Badges the OB 3.0 schema and validFrom), and sign it unchanged otherwise. Pure.
  */
-import { OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, toDateTimeStamp, VC_V2_CONTEXT } from './build.js';
+import { OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, OB_EXTENSIONS_CONTEXT, toDateTimeStamp, VC_V2_CONTEXT } from './build.js';
 import { asArray, contextValues, idOf, isObject, textOf, type Json } from './json.js';
 
 export const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1';
@@ -160,16 +160,22 @@ export function completeGivenCredential(
   options: { id: string; now: Date; proofContexts: readonly string[]; credentialStatus?: Json },
 ): Json {
   const contexts = [...(credential['@context'] as unknown[])];
-  for (const context of options.proofContexts) if (!contexts.includes(context)) contexts.push(context);
+  const addsSchema = given.openBadge && !asArray(credential.credentialSchema).some((s) => idOf(s) === OB_ACHIEVEMENT_CREDENTIAL_SCHEMA);
+  // The schema's type, 1EdTechJsonSchemaValidator2019, is defined by the OB extensions context, not the OB context.
+  for (const context of [...(addsSchema ? [OB_EXTENSIONS_CONTEXT] : []), ...options.proofContexts]) {
+    if (!contexts.includes(context)) contexts.push(context);
+  }
   const completed: Json = { ...credential, '@context': contexts };
   if (completed.id === undefined) completed.id = options.id;
   if (options.credentialStatus !== undefined && completed.credentialStatus === undefined)
     completed.credentialStatus = options.credentialStatus;
   if (given.openBadge) {
     if (completed.validFrom === undefined) completed.validFrom = toDateTimeStamp(options.now);
-    const schemas = asArray(completed.credentialSchema);
-    if (!schemas.some((s) => idOf(s) === OB_ACHIEVEMENT_CREDENTIAL_SCHEMA)) {
-      completed.credentialSchema = [...schemas, { id: OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, type: '1EdTechJsonSchemaValidator2019' }];
+    if (addsSchema) {
+      completed.credentialSchema = [
+        ...asArray(completed.credentialSchema),
+        { id: OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, type: '1EdTechJsonSchemaValidator2019' },
+      ];
     }
   }
   return completed;

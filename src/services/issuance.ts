@@ -131,14 +131,16 @@ const isUniqueViolation = (error: unknown): boolean => (error as { code?: string
  * malformed value. The caller's document is at fault, so it is a 422 naming the reason, never a 500.
  */
 function signingProblem(error: unknown): Problem {
-  const e = error as { name?: string; message?: string; details?: { event?: { details?: { property?: string } } } };
+  const e = error as { name?: string; message?: string; details?: { event?: { details?: { property?: string; type?: string } } } };
   if (error instanceof UnknownContextError)
     return new Problem('validation-failed', error.message, [{ pointer: '#/credential/@context', detail: error.message }]);
-  const property = e.details?.event?.details?.property;
+  const { property, type } = e.details?.event?.details ?? {};
   const message =
     property !== undefined
       ? `The property "${property}" is not defined by any of the credential's JSON-LD contexts, so it would not be signed; define it in a context or remove it`
-      : `The credential cannot be signed: ${e.message ?? 'invalid JSON-LD'}`;
+      : type !== undefined
+        ? `The type "${type}" is not defined by any of the credential's JSON-LD contexts, so it cannot be signed; add the context that defines it`
+        : `The credential cannot be signed: ${e.message ?? 'invalid JSON-LD'}`;
   if (e.name === 'jsonld.ValidationError' || e.name === 'jsonld.SyntaxError' || e.name === 'TypeError' || e.name === 'Error') {
     return new Problem('unprocessable-credential', message);
   }
