@@ -245,12 +245,12 @@ export default async function ob3ApiRoutes(
     handler: async (request, reply) => {
       // Only our own consent page may answer: a form posted from another site is refused (no silent redirects, no
       // consent given in the educator's name by someone else's page).
+      // `Origin: null` is what a browser sends from a page with no referrer: accepted when the browser also says the
+      // request is same-origin.
       const site = request.headers['sec-fetch-site'];
       const origin = request.headers.origin;
-      if (
-        (site !== undefined && site !== 'same-origin' && site !== 'none') ||
-        (origin !== undefined && origin !== new URL(options.publicUrl).origin)
-      ) {
+      const ownOrigin = origin === new URL(options.publicUrl).origin || (origin === 'null' && site === 'same-origin');
+      if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && !ownOrigin)) {
         return sendPage(
           reply,
           renderAuthorizationErrorPage({

@@ -2,7 +2,9 @@ import type { FastifyReply } from 'fastify';
 
 /**
  * Sends an HTML page under a strict policy: no scripts at all, inline styles only, images from this service or
- * https, forms only where `form` allows; never cached, never framed, and no Referer (private links carry tokens).
+ * https, forms only where `form` allows; never cached, never framed, and no Referer to other sites (private links
+ * carry tokens). A page with a form keeps Referer and Origin for its own site: browsers send `Origin: null` on a form
+ * post from a no-referrer page, and the answer's origin is how a form handler knows its own page sent it.
  * `formTargets`: other origins a form's response may redirect to (browsers apply form-action to the redirect too).
  */
 export function sendPage(
@@ -20,6 +22,6 @@ export function sendPage(
     .header('cache-control', 'no-store')
     .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
+    .header('referrer-policy', options.form ? 'same-origin' : 'no-referrer')
     .send(html);
 }

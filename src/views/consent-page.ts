@@ -66,7 +66,7 @@ export function renderConsentPage(input: ConsentPageInput): string {
     <form method="post" action="${escapeHtml(input.action)}">
       ${hidden}
       <label for="link">Your badge link</label>
-      <input type="text" id="link" name="link" autocomplete="off" spellcheck="false" placeholder="https://…/earner/…" aria-describedby="link-hint">
+      <input type="text" id="link" name="link" autocomplete="off" spellcheck="false" placeholder="https://…/claim/…" aria-describedby="link-hint">
       <p class="hint muted" id="link-hint">Paste the private link you received with your badges (your claim or wallet link). It shows that the badges are yours; the application never sees it.</p>
       <div class="actions">
         <button class="approve" type="submit" name="decision" value="approve">Allow</button>

@@ -13,6 +13,7 @@ import { backendName } from '../helpers/database.js';
 import { createAchievement, createIssuer, issueRequest, type Issuer } from '../helpers/factories.js';
 import { createOtherIssuer, otherAchievementSubject } from '../helpers/other-issuer.js';
 import { independentDocumentLoader } from '../helpers/independent-verifier.js';
+import { launchChromium } from '../helpers/browser.js';
 
 type Json = Record<string, any>;
 const SCOPE = 'https://purl.imsglobal.org/spec/ob/v3p0/scope/';
@@ -252,6 +253,47 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       headers: { authorization: `Bearer ${granted.access_token}` },
     });
     expect(after.statusCode).toBe(401);
+  });
+
+  it('works in a real browser: the educator pastes their badge link and allows (the client gets a code that works), or denies', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      // The client's site does not exist: its logo is answered here, and the answer's redirect is read, not followed.
+      await page.route('https://wallet.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '' }));
+      const answer = async (button: 'approve' | 'deny') => {
+        const [response] = await Promise.all([
+          page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/ims/ob/v3p0/oauth/authorize')),
+          page.click(`button[value="${button}"]`, { noWaitAfter: true }),
+        ]);
+        expect(response.status(), await response.text().catch(() => '')).toBe(303);
+        return new URL(response.headers().location!);
+      };
+      const { verifier, challenge } = pkce();
+      await page.goto(`${t.baseUrl}/ims/ob/v3p0/oauth/authorize?${authorizeQuery(challenge)}`);
+      expect(await page.textContent('body')).toContain('Example Wallet');
+      await page.fill('input[name="link"]', claimUrl);
+      const back = await answer('approve');
+      expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+      expect(back.searchParams.get('state')).toBe('xyz-123');
+      const exchanged = await t.app.inject({
+        method: 'POST',
+        url: '/ims/ob/v3p0/oauth/token',
+        headers: { ...formHeaders, authorization: basic() },
+        payload: form({
+          grant_type: 'authorization_code',
+          code: back.searchParams.get('code')!,
+          redirect_uri: REDIRECT,
+          code_verifier: verifier,
+        }),
+      });
+      expect(exchanged.statusCode, exchanged.body).toBe(200);
+
+      await page.goto(`${t.baseUrl}/ims/ob/v3p0/oauth/authorize?${authorizeQuery(pkce().challenge)}`);
+      expect((await answer('deny')).searchParams.get('error')).toBe('access_denied');
+    } finally {
+      await browser.close();
+    }
   });
 
   describe('with an access token', () => {
