@@ -19,8 +19,11 @@ export interface StatusCheckDeps {
   readonly fetchDocument: (url: string) => Promise<unknown>;
   /** Verifies a status list credential's proof and dates; returns null when it verifies, else why not. */
   readonly verifyListCredential: (credential: Json) => Promise<string | null>;
-  /** For credentials this service issued: the recorded state, with date and reason (suspension lives here). */
-  readonly localStatus?: (credentialId: string) => Promise<LocalStatus | undefined>;
+  /**
+   * For credentials this service issued: the recorded state, with date and reason (suspension lives here); found by
+   * the credential's id (our URL, or a VC-API caller's id under its issuer's DID).
+   */
+  readonly localStatus?: (credentialId: string, issuerDid: string | undefined) => Promise<LocalStatus | undefined>;
 }
 
 const day = (date: Date | null) => (date === null ? '' : ` on ${date.toISOString().slice(0, 10)}`);
@@ -94,7 +97,9 @@ async function check1EdTechRevocationList(
 export function createStatusChecker(deps: StatusCheckDeps): StatusChecker {
   return async (credential): Promise<StatusOutcome | undefined> => {
     const credentialId = typeof credential.id === 'string' ? credential.id : undefined;
-    const local = credentialId === undefined ? undefined : await deps.localStatus?.(credentialId);
+    const issuer = isObject(credential.issuer) ? credential.issuer.id : credential.issuer;
+    const local =
+      credentialId === undefined ? undefined : await deps.localStatus?.(credentialId, typeof issuer === 'string' ? issuer : undefined);
     const findings: Array<{ outcome: Outcome; message: string }> = [];
     const entries = asArray(credential.credentialStatus);
     if (entries.length === 0 && (local === undefined || local.status === 'active')) return undefined;

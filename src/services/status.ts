@@ -22,6 +22,8 @@ import crypto from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { CredentialStatus, Database } from '../db/database.js';
 import * as credentials from '../db/repositories/credentials.js';
+import { findIssuerByDid } from '../db/repositories/issuers.js';
+import { asArray } from '../credentials/json.js';
 import * as lists from '../db/repositories/status-lists.js';
 import type { DocumentLoader } from '../credentials/document-loader.js';
 import { toDateTimeStamp } from '../credentials/build.js';
@@ -111,12 +113,25 @@ export function createStatusService(deps: {
     return row;
   };
 
+  /** Whether the signed credential has a status entry on one of our lists (else its status is not ours to change). */
+  const carriesOurStatusEntry = (signedJson: string): boolean =>
+    asArray((JSON.parse(signedJson) as { credentialStatus?: unknown }).credentialStatus).some((entry) => {
+      const list = (entry as { statusListCredential?: unknown } | null)?.statusListCredential;
+      return typeof list === 'string' && list.startsWith(listPrefix);
+    });
+
   async function change(caller: ApiKeyIdentity, id: string, action: StatusAction, reason: string): Promise<StatusChange> {
     const owned = await ownedCredential(caller, id);
     const at = clock();
     return db.transaction().execute(async (trx) => {
       const row = await credentials.lockCredential(trx, owned.id);
       if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
+      if (!carriesOurStatusEntry(row.signed_json)) {
+        throw new Problem(
+          'conflict',
+          'This credential carries no status entry of this service (a VCDM 1.1 credential, or one with the caller’s own credentialStatus), so no verifier could see a change made here; change it where its status is published',
+        );
+      }
       const transition = TRANSITIONS[action];
       if (!transition.from.includes(row.status)) {
         const detail =
@@ -250,9 +265,14 @@ export function createStatusService(deps: {
     },
 
     /** Our own records, for the verifier: state, date and reason of credentials issued here. */
-    async localStatus(credentialUrl: string): Promise<LocalStatus | undefined> {
-      if (!credentialUrl.startsWith(`${publicUrl}/credentials/`)) return undefined;
-      const row = await credentials.findByUrl(db, credentialUrl);
+    async localStatus(credentialId: string, issuerDid: string | undefined): Promise<LocalStatus | undefined> {
+      let row: Awaited<ReturnType<typeof credentials.findByUrl>>;
+      if (credentialId.startsWith(`${publicUrl}/credentials/`)) row = await credentials.findByUrl(db, credentialId);
+      else if (issuerDid !== undefined) {
+        // A VC-API credential keeps its caller's id: ours when one of our issuers recorded it under that id.
+        const issuer = await findIssuerByDid(db, issuerDid);
+        row = issuer === undefined ? undefined : await credentials.findByVcId(db, issuer.id, credentialId);
+      }
       return row === undefined ? undefined : { status: row.status, changedAt: row.status_changed_at, reason: row.status_reason };
     },
 

@@ -197,6 +197,62 @@ describe(`W3C VC-API (${backendName})`, () => {
     expect(undefinedTerm.json().detail).toContain('notATerm');
   });
 
+  describe('POST /credentials/status on VC-API credentials', () => {
+    const setStatus = (credentialId: string, statusPurpose: string, status: boolean) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/credentials/status',
+        headers: issuer.auth,
+        payload: { credentialId, credentialStatus: { type: 'BitstringStatusListEntry', statusPurpose }, status },
+      });
+    const verify = async (verifiableCredential: Json) =>
+      (await t.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential } })).json() as {
+        verified: boolean;
+        errors: string[];
+      };
+
+    it('suspends, reinstates and revokes one by its own id, and our verifier and its page see each change', async () => {
+      const res = await issue(issuer, { credential: v2(issuer.did) });
+      const vc = (res.json() as { verifiableCredential: Json }).verifiableCredential;
+      const page = String(res.headers.location).replace(t.baseUrl, '');
+      expect((await setStatus(String(vc.id), 'suspension', true)).statusCode).toBe(200);
+      const suspended = await verify(vc);
+      expect(suspended.verified).toBe(false);
+      expect(suspended.errors.join(' ')).toMatch(/Suspended/);
+      expect((await t.app.inject({ method: 'GET', url: page, headers: { accept: 'text/html' } })).body).toMatch(/Suspended/);
+      expect((await setStatus(String(vc.id), 'suspension', false)).statusCode).toBe(200);
+      expect((await verify(vc)).verified).toBe(true);
+      expect((await setStatus(String(vc.id), 'revocation', true)).statusCode).toBe(200);
+      expect((await verify(vc)).errors.join(' ')).toMatch(/Revoked/);
+      expect(await verifyIndependently(vc)).toMatchObject({ verified: false });
+    });
+
+    it('refuses (409) to change a credential that carries no status entry of ours: a VCDM 1.1 one, or one with the caller’s own', async () => {
+      const old = (await issue(issuer, { credential: v1(issuer.did) })).json().verifiableCredential as Json;
+      const theirs = (
+        await issue(issuer, {
+          credential: v2(issuer.did, {
+            credentialStatus: {
+              id: 'https://platform.example/status/1#5',
+              type: 'BitstringStatusListEntry',
+              statusPurpose: 'revocation',
+              statusListIndex: '5',
+              statusListCredential: 'https://platform.example/status/1',
+            },
+          }),
+        })
+      ).json().verifiableCredential as Json;
+      for (const vc of [old, theirs]) {
+        for (const purpose of ['revocation', 'suspension']) {
+          const res = await setStatus(String(vc.id), purpose, true);
+          expect(res.statusCode, res.body).toBe(409);
+          expect(res.json().detail).toContain('no status entry of this service');
+        }
+      }
+      expect((await verify(old)).verified).toBe(true); // nothing was recorded
+    });
+  });
+
   it('needs the API key (401) and the issue scope', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/credentials/issue', payload: { credential: v2(issuer.did) } });
     expect(res.statusCode).toBe(401);
