@@ -59,15 +59,16 @@ export default async function keyRoutes(app: FastifyInstance, { services }: { se
       const caller = callerOf(request);
       const { id } = request.params as { id: string };
       const body = request.body as { compromisedAt?: string; reason: string };
+      // Verifiers that ignore a key's revocation date still read status lists: what the key signed since then is
+      // revoked in the same transaction as the key.
+      const reason = `Signed with a key reported compromised: ${body.reason}`;
       const { keys, affectedCredentials } = await issuers.revokeKey(
         caller.issuerId,
         id,
         { compromisedAt: body.compromisedAt === undefined ? undefined : new Date(body.compromisedAt), reason: body.reason },
         caller,
+        (trx, credentialIds) => status.revokeIn(trx, caller, credentialIds, reason),
       );
-      // Verifiers that ignore a key's revocation date still read status lists: revoke what the key signed since then.
-      const reason = `Signed with a key reported compromised: ${body.reason}`;
-      for (const credentialId of affectedCredentials) await status.change(caller, credentialId, 'revoke', reason);
       return { keys, affectedCredentials: affectedCredentials.length };
     },
   });

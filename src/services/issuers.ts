@@ -4,7 +4,7 @@
  * against its stored SHA-256 in constant time; the secret itself is shown once and never stored.
  */
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { CredentialFormat, Database, IssuerKeyRow, IssuerRow } from '../db/database.js';
 import * as apiKeys from '../db/repositories/api-keys.js';
 import * as issuers from '../db/repositories/issuers.js';
@@ -314,13 +314,16 @@ export function createIssuerService(deps: {
     /**
      * Reports a key compromised from `compromisedAt`: the DID document marks it revoked from then, and the verifier fails
      * what it signed from then on (by our records for our credentials, whatever date the proof claims). A live key is
-     * replaced at once (did:web). @returns the keys, and the credentials (ids) the key signed since then that are not revoked.
+     * replaced at once (did:web). `revokeAffected` runs in the same transaction with the credentials (ids) the key signed
+     * since then that are not revoked yet, so the key and its credentials are revoked together or not at all.
+     * @returns the keys, and those credentials.
      */
     async revokeKey(
       issuerId: string,
       keyId: string,
       input: { compromisedAt?: Date; reason: string },
       actor: Actor,
+      revokeAffected: (trx: Transaction<Database>, credentialIds: readonly string[]) => Promise<void>,
     ): Promise<{ keys: IssuerKeyInfo[]; affectedCredentials: string[] }> {
       const issuer = await this.getIssuer(issuerId);
       const keys = await issuers.listIssuerKeys(db, issuerId);
@@ -330,7 +333,7 @@ export function createIssuerService(deps: {
       const compromisedAt = input.compromisedAt ?? now;
       if (compromisedAt > now) throw new Problem('validation-failed', 'compromisedAt must not be in the future');
       const replacement = live(key) && issuer.did_method === 'web' ? await newKey(issuer, key.algorithm) : undefined;
-      await db.transaction().execute(async (trx) => {
+      const affectedCredentials = await db.transaction().execute(async (trx) => {
         if (!(await issuers.revokeIssuerKey(trx, { id: keyId, at: compromisedAt, reason: input.reason, now }))) {
           throw new Problem('conflict', 'This key is already reported compromised');
         }
@@ -352,11 +355,11 @@ export function createIssuerService(deps: {
           },
           trx,
         );
+        const affected = await issuers.unrevokedSignedSince(trx, { issuerId, verificationMethod: key.verification_method }, compromisedAt);
+        await revokeAffected(trx, affected);
+        return affected;
       });
-      return {
-        keys: await this.listKeys(issuerId),
-        affectedCredentials: await issuers.unrevokedSignedSince(db, key.verification_method, compromisedAt),
-      };
+      return { keys: await this.listKeys(issuerId), affectedCredentials };
     },
 
     /**

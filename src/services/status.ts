@@ -122,47 +122,57 @@ export function createStatusService(deps: {
 
   async function change(caller: ApiKeyIdentity, id: string, action: StatusAction, reason: string): Promise<StatusChange> {
     const owned = await ownedCredential(caller, id);
+    return db.transaction().execute((trx) => changeIn(trx, caller, owned.id, action, reason));
+  }
+
+  /** One status change of a credential of the caller's issuer (by our row id), inside `trx`. */
+  async function changeIn(
+    trx: Transaction<Database>,
+    caller: ApiKeyIdentity,
+    rowId: string,
+    action: StatusAction,
+    reason: string,
+  ): Promise<StatusChange> {
     const at = clock();
-    return db.transaction().execute(async (trx) => {
-      const row = await credentials.lockCredential(trx, owned.id);
-      if (row === undefined) throw new Problem('credential-not-found', `No credential ${id}`);
-      if (!carriesOurStatusEntry(row.signed_json)) {
-        throw new Problem(
-          'conflict',
-          'This credential carries no status entry of this service (a VCDM 1.1 credential, or one with the caller’s own credentialStatus), so no verifier could see a change made here; change it where its status is published',
-        );
-      }
-      const transition = TRANSITIONS[action];
-      if (!transition.from.includes(row.status)) {
-        const detail =
-          row.status === 'revoked'
-            ? 'The credential is revoked; revocation is permanent'
-            : `Cannot ${action} a credential that is ${row.status}`;
-        throw new Problem('conflict', detail);
-      }
-      await credentials.setCredentialStatus(trx, { id: row.id, status: transition.to, at, reason });
-      await lists.insertStatusEvent(trx, {
-        credentialId: row.id,
-        action,
-        from: row.status,
-        to: transition.to,
-        reason,
-        apiKeyId: caller.apiKeyId,
-        at,
-      });
-      if (transition.to === 'revoked') await lists.bumpListVersions(trx, row.id);
-      await audit.record(
-        {
-          issuerId: caller.issuerId,
-          actor: apiKeyActor(caller.apiKeyId),
-          action: `credential.${action}`,
-          target: row.credential_url,
-          detail: { from: row.status, to: transition.to },
-        },
-        trx,
+    const row = await credentials.lockCredential(trx, rowId);
+    if (row === undefined) throw new Problem('credential-not-found', `No credential ${rowId}`);
+    if (row.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This credential was issued by another issuer');
+    if (!carriesOurStatusEntry(row.signed_json)) {
+      throw new Problem(
+        'conflict',
+        'This credential carries no status entry of this service (a VCDM 1.1 credential, or one with the caller’s own credentialStatus), so no verifier could see a change made here; change it where its status is published',
       );
-      return { credentialId: row.credential_url, status: transition.to, changedAt: at.toISOString(), reason };
+    }
+    const transition = TRANSITIONS[action];
+    if (!transition.from.includes(row.status)) {
+      const detail =
+        row.status === 'revoked'
+          ? 'The credential is revoked; revocation is permanent'
+          : `Cannot ${action} a credential that is ${row.status}`;
+      throw new Problem('conflict', detail);
+    }
+    await credentials.setCredentialStatus(trx, { id: row.id, status: transition.to, at, reason });
+    await lists.insertStatusEvent(trx, {
+      credentialId: row.id,
+      action,
+      from: row.status,
+      to: transition.to,
+      reason,
+      apiKeyId: caller.apiKeyId,
+      at,
     });
+    if (transition.to === 'revoked') await lists.bumpListVersions(trx, row.id);
+    await audit.record(
+      {
+        issuerId: caller.issuerId,
+        actor: apiKeyActor(caller.apiKeyId),
+        action: `credential.${action}`,
+        target: row.credential_url,
+        detail: { from: row.status, to: transition.to },
+      },
+      trx,
+    );
+    return { credentialId: row.credential_url, status: transition.to, changedAt: at.toISOString(), reason };
   }
 
   const etagOf = (text: string) => `"${crypto.createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
@@ -221,6 +231,17 @@ export function createStatusService(deps: {
     ttlSeconds: LIST_TTL_MS / 1000,
 
     change,
+
+    /**
+     * Revokes credentials (our row ids) of the caller's issuer inside `trx`, all or none; those without a status entry of
+     * ours are left (no list could show it; our verifier still judges them by their signing date).
+     */
+    async revokeIn(trx: Transaction<Database>, caller: ApiKeyIdentity, rowIds: readonly string[], reason: string): Promise<void> {
+      for (const rowId of rowIds) {
+        const row = await credentials.lockCredential(trx, rowId);
+        if (row !== undefined && carriesOurStatusEntry(row.signed_json)) await changeIn(trx, caller, rowId, 'revoke', reason);
+      }
+    },
 
     /** VC-API (VCALM) POST /credentials/status: set or clear one purpose's status. */
     async setStatus(

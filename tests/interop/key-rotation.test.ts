@@ -213,4 +213,49 @@ describe(`signing key rotation and compromise (${backendName})`, () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().detail).toContain('no usable signing key');
   });
+
+  it('a compromised VC-JWT key (P-256): the JWTs it signed since are revoked in their status lists, with the key, in one step', async () => {
+    const start = Date.now() - 60_000;
+    now = new Date(start);
+    const jwtIssuer = await createIssuer(t.app.services, { didMethod: 'web', name: 'JWT district' });
+    const jwtAchievement = (await createAchievement(t.app, jwtIssuer)).id;
+    const issueJwt = async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/credentials',
+        headers: jwtIssuer.auth,
+        payload: issueRequest(jwtAchievement, {
+          format: 'jwt',
+          recipient: { identity: 'jwt@district.example', did: 'did:example:teacher' },
+        }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return { jwt: res.body, id: String(res.headers.location).split('/').pop()! };
+    };
+    const before = await issueJwt();
+    const compromisedAt = new Date(start + 10_000);
+    now = new Date(start + 20_000);
+    const after = await issueJwt();
+    present();
+    const p256 = ((await t.app.inject({ method: 'GET', url: '/keys', headers: jwtIssuer.auth })).json() as Json[]).find(
+      (k) => k.current && k.algorithm !== 'Ed25519',
+    )!;
+    expect(p256, 'the issuer has a current P-256 key').toBeDefined();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/keys/${p256.id}/revoke`,
+      headers: jwtIssuer.auth,
+      payload: { compromisedAt: compromisedAt.toISOString(), reason: 'JWT key leaked' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().affectedCredentials).toBe(1);
+    const statusOf = async (id: string) =>
+      (await t.app.inject({ method: 'GET', url: `/credentials/${id}/status`, headers: jwtIssuer.auth })).json().status as string;
+    expect(await statusOf(after.id)).toBe('revoked');
+    expect(await statusOf(before.id)).toBe('active');
+    expect((await verify(before.jwt as unknown as Json)).verified).toBe(true);
+    const report = await verify(after.jwt as unknown as Json);
+    expect(report.verified).toBe(false);
+    expect(report.errors.join(' ')).toContain('reported compromised');
+  });
 });

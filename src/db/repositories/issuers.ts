@@ -64,17 +64,32 @@ export async function revokeIssuerKey(db: Db, args: { id: string; at: Date; reas
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** The credentials (ids) a key signed at or after `since`, by our records, that are not revoked yet. */
-export async function unrevokedSignedSince(db: Db, verificationMethod: string, since: Date): Promise<string[]> {
+/**
+ * The credentials (ids) a key signed at or after `since`, by our records, that are not revoked yet: its Data Integrity
+ * proofs, and the VC-JWTs whose header names it (`kid`).
+ */
+export async function unrevokedSignedSince(db: Db, key: { issuerId: string; verificationMethod: string }, since: Date): Promise<string[]> {
   const rows = await db
     .selectFrom('credentials')
-    .select('id')
-    .where('verification_method', '=', verificationMethod)
+    .select(['id', 'verification_method', 'jwt'])
+    .where('issuer_id', '=', key.issuerId)
+    .where((eb) => eb.or([eb('verification_method', '=', key.verificationMethod), eb('jwt', 'is not', null)]))
     .where('created_at', '>=', since)
     .where('status', '<>', 'revoked')
     .orderBy('created_at')
     .execute();
-  return rows.map((r) => r.id);
+  return rows.filter((r) => r.verification_method === key.verificationMethod || kidOf(r.jwt) === key.verificationMethod).map((r) => r.id);
+}
+
+/** The `kid` in a compact JWS header. */
+function kidOf(jwt: string | null): string | undefined {
+  if (jwt === null) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Forgets an issuer's signed status lists, so they are signed again (with its current key) when next read. */
