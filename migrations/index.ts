@@ -9,6 +9,7 @@ import * as m0006 from './0006_batches.js';
 import * as m0007 from './0007_scale_indexes.js';
 import * as m0008 from './0008_interop.js';
 import * as m0009 from './0009_ob3_api.js';
+import * as m0010 from './0010_unique_vc_ids.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_scale_indexes': m0007,
   '0008_interop': m0008,
   '0009_ob3_api': m0009,
+  '0010_unique_vc_ids': m0010,
 };

@@ -126,6 +126,11 @@ function createTextCache<V>(maxBytes: number, sizeOf: (value: V) => number) {
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
 
+const duplicateId = (vcId: string) =>
+  new Problem('conflict', `This issuer has already issued a credential with the id ${vcId}; a credential id names one credential`, [
+    { pointer: '#/credential/id', detail: 'already used by another credential of this issuer' },
+  ]);
+
 /**
  * A credential the signing library refused: an undefined JSON-LD term (dropped in safe mode), an unknown context, a
  * malformed value. The caller's document is at fault, so it is a 422 naming the reason, never a 500.
@@ -463,13 +468,15 @@ export function createIssuanceService(deps: {
           const signedText = JSON.stringify(signed);
           const validFrom = signed.validFrom ?? signed.issuanceDate;
           const validUntil = signed.validUntil ?? signed.expirationDate;
+          const vcId = typeof signed.id === 'string' ? signed.id : null;
+          if (vcId !== null && (await credentials.findByVcId(trx, issuer.id, vcId)) !== undefined) throw duplicateId(vcId);
           await credentials.insertCredential(trx, {
             id,
             credential_url: url,
             issuer_id: issuer.id,
             achievement_id: null,
             achievement_version: null,
-            vc_id: typeof signed.id === 'string' ? signed.id : null,
+            vc_id: vcId,
             recipient_lookup_hash: null,
             api_key_id: caller.apiKeyId,
             idempotency_key: idempotencyKey ?? null,
@@ -495,6 +502,17 @@ export function createIssuanceService(deps: {
           return signedText;
         });
         return { id, url, text, replayed: false, claimLink: undefined };
+      }).catch((error: unknown) => {
+        // Two concurrent requests with one credential id: the loser meets the unique index.
+        const vcId = body.options?.credentialId ?? (body.credential as { id?: unknown }).id;
+        if (
+          typeof vcId === 'string' &&
+          isUniqueViolation(error) &&
+          /credentials_issuer_vc_id_key/.test(String((error as Error).message) + String((error as { constraint?: unknown }).constraint))
+        ) {
+          throw duplicateId(vcId);
+        }
+        throw error;
       });
     },
 

@@ -96,6 +96,23 @@ describe(`W3C VC-API (${backendName})`, () => {
     expect((res.json() as { verifiableCredential: Json }).verifiableCredential.id).toBe('urn:uuid:4a1c4bd2-4c3a-4d1f-9b7e-6d4f4c1e2a10');
   });
 
+  it('refuses a second credential with an id the issuer already used (409, nothing recorded), also when two race', async () => {
+    const id = `urn:uuid:${crypto.randomUUID()}`;
+    expect((await issue(issuer, { credential: v2(issuer.did, { id }) })).statusCode).toBe(201);
+    const before = await countCredentials(t.database.db);
+    const again = await issue(issuer, { credential: v2(issuer.did), options: { credentialId: id } });
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(again.json().detail).toContain(id);
+    expect(await countCredentials(t.database.db)).toBe(before);
+    // Another issuer may use the same id (ids are the issuer's to give).
+    expect((await issue(other, { credential: v2(other.did, { id }) })).statusCode).toBe(201);
+
+    const raced = `urn:uuid:${crypto.randomUUID()}`;
+    const both = await Promise.all([0, 1].map(() => issue(issuer, { credential: v2(issuer.did, { id: raced }) })));
+    expect(both.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+  });
+
   it.each([
     ['no credential', {}],
     ['credential not an object', { credential: 'x' }],
