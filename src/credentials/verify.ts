@@ -445,6 +445,14 @@ export async function verifyJwtCredential(options: {
         problem === undefined
           ? { check: 'proof', outcome: 'pass', message: `The ${alg} JWT signature is valid` }
           : { check: 'proof', outcome: 'fail', message: problem };
+      // A proof embedded in the payload (OB 3.0 issuers may sign the credential before the JWT) must verify too: a
+      // broken one would fail anyone who takes the credential out of the JWT.
+      if (proofCheck.outcome === 'pass' && credential.proof !== undefined) {
+        const embedded = await checkProof(credential, documentLoader);
+        if (embedded.outcome !== 'pass') {
+          proofCheck = { ...embedded, message: `The JWT signature is valid, but the embedded proof is not: ${embedded.message}` };
+        } else proofCheck = { ...proofCheck, message: `${proofCheck.message}, and so is the embedded proof` };
+      }
     }
   }
   const validity = checkValidity(credential, now);

@@ -13,6 +13,7 @@ import { backendName } from '../helpers/database.js';
 import { createAchievement, createIssuer, issueRequest, type Issuer } from '../helpers/factories.js';
 import { createOtherIssuer, otherAchievementSubject } from '../helpers/other-issuer.js';
 import { independentDocumentLoader } from '../helpers/independent-verifier.js';
+import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 
 type Json = Record<string, any>;
@@ -258,10 +259,15 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
   it('works in a real browser: the educator pastes their badge link and allows (the client gets a code that works), or denies', async () => {
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      // The client's site does not exist: its logo is answered here, and the answer's redirect is read, not followed.
-      await page.route('https://wallet.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '' }));
-      const answer = async (button: 'approve' | 'deny') => {
+      // One page per visit (the browser goes on to the client's callback, which does not exist, after each answer). The
+      // client's logo is answered here, and the answer's redirect is read, not followed.
+      const open = async (challenge: string) => {
+        const page = await browser.newPage();
+        await page.route('https://wallet.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '' }));
+        await page.goto(`${t.baseUrl}/ims/ob/v3p0/oauth/authorize?${authorizeQuery(challenge)}`);
+        return page;
+      };
+      const answer = async (page: Page, button: 'approve' | 'deny') => {
         const [response] = await Promise.all([
           page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/ims/ob/v3p0/oauth/authorize')),
           page.click(`button[value="${button}"]`, { noWaitAfter: true }),
@@ -270,10 +276,10 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
         return new URL(response.headers().location!);
       };
       const { verifier, challenge } = pkce();
-      await page.goto(`${t.baseUrl}/ims/ob/v3p0/oauth/authorize?${authorizeQuery(challenge)}`);
+      const page = await open(challenge);
       expect(await page.textContent('body')).toContain('Example Wallet');
       await page.fill('input[name="link"]', claimUrl);
-      const back = await answer('approve');
+      const back = await answer(page, 'approve');
       expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
       expect(back.searchParams.get('state')).toBe('xyz-123');
       const exchanged = await t.app.inject({
@@ -289,8 +295,7 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       });
       expect(exchanged.statusCode, exchanged.body).toBe(200);
 
-      await page.goto(`${t.baseUrl}/ims/ob/v3p0/oauth/authorize?${authorizeQuery(pkce().challenge)}`);
-      expect((await answer('deny')).searchParams.get('error')).toBe('access_denied');
+      expect((await answer(await open(pkce().challenge), 'deny')).searchParams.get('error')).toBe('access_denied');
     } finally {
       await browser.close();
     }

@@ -79,7 +79,9 @@ describe(`VC-JWT (${backendName})`, () => {
       }),
     ]) {
       expect(res.statusCode, res.body).toBe(200);
-      expect(res.json().checks.find((c: Json) => c.check === 'proof').message).toBe('The ES256 JWT signature is valid');
+      expect(res.json().checks.find((c: Json) => c.check === 'proof').message).toBe(
+        'The ES256 JWT signature is valid, and so is the embedded proof',
+      );
       expect(res.json().checks.map((c: Json) => c.check)).toEqual(
         expect.arrayContaining(['shape', 'schema', 'issuer', 'proof', 'validity', 'status']),
       );
@@ -231,6 +233,19 @@ describe(`VC-JWT (${backendName})`, () => {
           `${Buffer.from(JSON.stringify({ alg: 'none', kid: a.kid })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...credential, ...claimsOf(credential) })).toString('base64url')}.AA`,
         ],
       ];
+      // A validly signed JWT around a credential whose embedded Data Integrity proof is garbage.
+      const bogusProof = {
+        type: 'DataIntegrityProof',
+        cryptosuite: 'eddsa-rdfc-2022',
+        created: '2026-01-01T00:00:00Z',
+        verificationMethod: a.kid,
+        proofPurpose: 'assertionMethod',
+        proofValue: 'zBOGUS',
+      };
+      cases.push([
+        'embedded proof is not',
+        await sign({ ...credential, proof: bogusProof }, claimsOf(credential), 'ES256', a.kid, a.privateKey),
+      ]);
       const expired = credentialFor(a.did, { validUntil: '2026-02-01T00:00:00Z' });
       cases.push([
         'Expired',
