@@ -232,8 +232,17 @@ export function createOb3ApiService(deps: {
     return { ...(JSON.parse(row.metadata_json) as ClientMetadata), client_id: row.id };
   }
 
-  /** Issues an access token (and a refresh token when the client may refresh) for a grant. */
-  async function issueTokens(grant: Pick<OAuthGrantRow, 'id' | 'client_id'>, scope: string, client: ClientMetadata, executor = db) {
+  /**
+   * Issues an access token for `scope` (and a refresh token when the client may refresh) for a grant. The refresh token
+   * keeps `refreshScope`, the whole grant's: asking for less narrows the access token only (RFC 6749 §6).
+   */
+  async function issueTokens(
+    grant: Pick<OAuthGrantRow, 'id' | 'client_id'>,
+    scope: string,
+    refreshScope: string,
+    client: ClientMetadata,
+    executor = db,
+  ) {
     const now = clock();
     const access = secret('oba_');
     await repo.insertToken(executor, {
@@ -254,7 +263,7 @@ export function createOb3ApiService(deps: {
         hash: sha256(refresh),
         grant_id: grant.id,
         kind: 'refresh',
-        scope,
+        scope: refreshScope,
         expires_at: new Date(now.getTime() + REFRESH_TTL_MS),
         revoked_at: null,
         created_at: now,
@@ -388,7 +397,7 @@ export function createOb3ApiService(deps: {
         }
         return db.transaction().execute(async (trx) => {
           if (!(await repo.useCode(trx, grant.id, now))) throw new OAuthError('invalid_grant', 'The code was already used');
-          return issueTokens(grant, requested === undefined ? grant.scope : scopesOf(requested).join(' '), client, trx);
+          return issueTokens(grant, requested === undefined ? grant.scope : scopesOf(requested).join(' '), grant.scope, client, trx);
         });
       }
       if (grantType === 'refresh_token') {
@@ -420,6 +429,7 @@ export function createOb3ApiService(deps: {
           return issueTokens(
             { id: token.grant_id, client_id: client.client_id },
             requested === undefined ? token.scope : scopesOf(requested).join(' '),
+            token.scope,
             client,
             trx,
           );
@@ -477,7 +487,7 @@ export function createOb3ApiService(deps: {
 
     /**
      * upsertCredential: keeps a credential (JSON, or a VC-JWT as text) for the educator, exactly as sent, replacing an
-     * equal one (same issuer and id). It must verify (shape, issuer key and proof); an expired or revoked one may be kept.
+     * equal one (same issuer and id); one issued here to the educator is held already and is not stored twice. It must verify (shape, issuer key and proof); an expired or revoked one may be kept.
      * @throws {Problem} validation-failed saying what is wrong.
      */
     async upsert(subject: string, body: unknown): Promise<{ replaced: boolean }> {
@@ -499,6 +509,8 @@ export function createOb3ApiService(deps: {
       if (blocking.length > 0) {
         throw new Problem('validation-failed', `The credential does not verify: ${blocking.map((c) => c.message).join('; ')}`);
       }
+      // One issued here to this educator is already held (and listed): the same credential, so it "replaces" itself.
+      if (await repo.isIssuedTo(db, subject, identity.id)) return { replaced: true };
       const validFrom = credential.validFrom ?? credential.issuanceDate;
       return repo.upsertHostedCredential(db, {
         id: crypto.randomUUID(),

@@ -333,6 +333,14 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       expect(bad.json().imsx_codeMinor.imsx_codeMinorField[0].imsx_codeMinorFieldValue).toBe('invalid_query_parameter');
     });
 
+    it('upsertCredential of a credential issued here to the educator answers 200 and does not list it twice', async () => {
+      const res = await api('POST', '/credentials', issued);
+      expect(res.statusCode, res.body).toBe(200);
+      const list = await api('GET', '/credentials');
+      expect(list.headers['x-total-count']).toBe('1');
+      expect(list.json().credential.map((c: Json) => c.id)).toEqual([issued.id]);
+    });
+
     it('upsertCredential keeps another issuer’s credential (201, then 200 on replace), echoes it, and refuses one that does not verify', async () => {
       const other = await createOtherIssuer();
       const credential = {
@@ -449,6 +457,27 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       // Revoking the refresh token withdraws the whole grant.
       await exchange({ token: next.refresh_token, token_type_hint: 'refresh_token' }, '/ims/ob/v3p0/oauth/revoke');
       expect((await exchange({ grant_type: 'refresh_token', refresh_token: next.refresh_token })).statusCode).toBe(400);
+    });
+
+    it('a refresh asking for less narrows that access token only: the next refresh gets the whole grant again (RFC 6749 §6)', async () => {
+      const granted = await tokens();
+      const exchange = (body: Record<string, string>) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/ims/ob/v3p0/oauth/token',
+          headers: { ...formHeaders, authorization: basic() },
+          payload: form(body),
+        });
+      const narrow = await exchange({
+        grant_type: 'refresh_token',
+        refresh_token: granted.refresh_token!,
+        scope: `${SCOPE}credential.readonly`,
+      });
+      expect(narrow.statusCode, narrow.body).toBe(200);
+      expect(narrow.json().scope).toBe(`${SCOPE}credential.readonly`);
+      const whole = await exchange({ grant_type: 'refresh_token', refresh_token: narrow.json().refresh_token });
+      expect(whole.statusCode, whole.body).toBe(200);
+      expect(whole.json().scope).toBe(ALL_SCOPES.join(' '));
     });
 
     it('a spent refresh token used again ends the grant (RFC 9700 §4.14.2): both the thief and the client lose it', async () => {

@@ -99,6 +99,17 @@ export async function subjectCredentials(
   return { total: Number(count.rows[0]?.n ?? 0), rows: page.rows };
 }
 
+/** Whether a credential issued here to the educator has this id (getCredentials already lists it). */
+export async function isIssuedTo(db: Db, subject: string, credentialId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('credentials')
+    .select('id')
+    .where('recipient_lookup_hash', '=', subject)
+    .where('credential_url', '=', credentialId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Stores an educator's credential, replacing an equal one (same issuer and credential ids).
  * @returns whether it replaced one.
