@@ -127,6 +127,12 @@ async function main(argv: string[]): Promise<void> {
           { issuerId: issuer.id, did: issuer.did, apiKey: apiKey.apiKey, apiKeyId: apiKey.id },
           `Issuer ${issuer.name}\n  id:      ${issuer.id}\n  did:     ${issuer.did}\n  API key: ${apiKey.apiKey}\n(The API key is shown once; store it now.)`,
         );
+        if (issuer.did_method === 'web') {
+          // The DID names the host: a server with another PUBLIC_URL would serve a DID document that does not match.
+          process.stderr.write(
+            `Note: this did:web issuer lives at ${config.publicUrl} (PUBLIC_URL); run the server with that PUBLIC_URL.\n`,
+          );
+        }
         break;
       }
       case 'issuer list': {

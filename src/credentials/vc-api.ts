@@ -160,9 +160,13 @@ export function completeGivenCredential(
   options: { id: string; now: Date; proofContexts: readonly string[]; credentialStatus?: Json },
 ): Json {
   const contexts = [...(credential['@context'] as unknown[])];
-  const addsSchema = given.openBadge && !asArray(credential.credentialSchema).some((s) => idOf(s) === OB_ACHIEVEMENT_CREDENTIAL_SCHEMA);
-  // The schema's type, 1EdTechJsonSchemaValidator2019, is defined by the OB extensions context, not the OB context.
-  for (const context of [...(addsSchema ? [OB_EXTENSIONS_CONTEXT] : []), ...options.proofContexts]) {
+  const schemas = asArray(credential.credentialSchema);
+  const addsSchema = given.openBadge && !schemas.some((s) => idOf(s) === OB_ACHIEVEMENT_CREDENTIAL_SCHEMA);
+  // The schema's type, 1EdTechJsonSchemaValidator2019, is defined by the OB extensions context, not the OB context:
+  // added with our schema entry, or for a badge that declares one itself.
+  const needsExtensions =
+    addsSchema || (given.openBadge && schemas.some((s) => (s as { type?: unknown } | null)?.type === '1EdTechJsonSchemaValidator2019'));
+  for (const context of [...(needsExtensions ? [OB_EXTENSIONS_CONTEXT] : []), ...options.proofContexts]) {
     if (!contexts.includes(context)) contexts.push(context);
   }
   const completed: Json = { ...credential, '@context': contexts };
@@ -172,10 +176,7 @@ export function completeGivenCredential(
   if (given.openBadge) {
     if (completed.validFrom === undefined) completed.validFrom = toDateTimeStamp(options.now);
     if (addsSchema) {
-      completed.credentialSchema = [
-        ...asArray(completed.credentialSchema),
-        { id: OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, type: '1EdTechJsonSchemaValidator2019' },
-      ];
+      completed.credentialSchema = [...schemas, { id: OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, type: '1EdTechJsonSchemaValidator2019' }];
     }
   }
   return completed;

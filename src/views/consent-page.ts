@@ -41,7 +41,7 @@ input[type=text]{width:100%;padding:10px 12px;font:inherit;border:1px solid #b8c
 button{font:inherit;font-weight:600;padding:10px 18px;border-radius:8px;border:1px solid var(--accent);cursor:pointer}
 button.approve{background:var(--accent);color:#fff}
 button.deny{background:#fff;color:var(--accent)}
-.alert{background:var(--bad-bg);color:var(--bad);border:1px solid #f3c0bb;border-radius:8px;padding:10px 14px;margin:12px 0}
+.alert{background:var(--bad-bg);color:var(--bad);border:1px solid #f3c0bb;border-radius:8px;padding:10px 14px;margin:12px 0;overflow-wrap:anywhere}
 `;
 
 export function renderConsentPage(input: ConsentPageInput): string {

@@ -75,6 +75,14 @@ describe(`OB 3.0 JSON Schema (${backendName})`, () => {
     const signed = (res.json() as { verifiableCredential: Json }).verifiableCredential;
     expect(signed.credentialSchema).toEqual([{ id: OB_SCHEMA, type: '1EdTechJsonSchemaValidator2019' }]);
     expect(signed['@context']).toContain(OB_EXTENSIONS); // it defines 1EdTechJsonSchemaValidator2019
+
+    // A badge that declares the OB schema itself gets the context that defines its type too.
+    const declared = await issue({
+      ...conforming(issuer.did),
+      credentialSchema: [{ id: OB_SCHEMA, type: '1EdTechJsonSchemaValidator2019' }],
+    });
+    expect(declared.statusCode, declared.body).toBe(201);
+    expect((declared.json() as { verifiableCredential: Json }).verifiableCredential['@context']).toContain(OB_EXTENSIONS);
     expect((await verifyIndependently(signed)).verified).toBe(true);
     const report = (await verify(signed)).json() as { verified: boolean; checks: { check: string; outcome: string }[] };
     expect(report.verified).toBe(true);
