@@ -31,7 +31,28 @@ const PG_UNAVAILABLE_MESSAGE = /Connection terminated|not queryable|timeout exce
 function fromFastifyError(error: FastifyError): Problem | undefined {
   if (error.validation) {
     const part = error.validationContext ?? 'body';
-    const errors: ProblemFieldError[] = error.validation.map((v) => {
+    // A choice of literals fails as one `const` error per choice plus an `anyOf` error: said once, naming the choices.
+    const choices = new Map<string, unknown[]>();
+    for (const v of error.validation) {
+      if (v.keyword === 'const')
+        choices.set(v.instancePath, [...(choices.get(v.instancePath) ?? []), (v.params as { allowedValue?: unknown }).allowedValue]);
+    }
+    const said = new Set<string>();
+    const validation = error.validation.filter((v) => {
+      if (!choices.has(v.instancePath) || (v.keyword !== 'const' && v.keyword !== 'anyOf')) return true;
+      if (said.has(v.instancePath)) return false;
+      said.add(v.instancePath);
+      return true;
+    });
+    const errors: ProblemFieldError[] = validation.map((v) => {
+      const allowed = v.keyword === 'const' || v.keyword === 'anyOf' ? choices.get(v.instancePath) : undefined;
+      if (allowed !== undefined) {
+        const list = allowed.map((a) => JSON.stringify(a)).join(', ');
+        return {
+          pointer: `#${part === 'body' ? '' : `/${part}`}${v.instancePath}`,
+          detail: allowed.length === 1 ? `must be ${list}` : `must be one of ${list}`,
+        };
+      }
       const missing = v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty)}` : '';
       const extra =
         v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}` : '';
@@ -43,7 +64,8 @@ function fromFastifyError(error: FastifyError): Problem | undefined {
       .slice(0, 5)
       .map((e) => `${e.pointer}: ${e.detail}`)
       .join('; ');
-    return new Problem('validation-failed', `The ${part === 'body' ? 'request body' : part} is not valid: ${summary}`, errors);
+    const what = part === 'body' ? 'The request body is' : part === 'headers' ? 'The headers are' : `The ${part} is`;
+    return new Problem('validation-failed', `${what} not valid: ${summary}`, errors);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -186,6 +186,14 @@ describe(`W3C VC-API (${backendName})`, () => {
     expect(await countCredentials(t.database.db)).toBe(before);
   });
 
+  it('names the allowed values when an option is not one of them', async () => {
+    const res = await issue(issuer, { credential: v2(issuer.did), options: { proofType: 'RsaSignature2018' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { pointer: '#/options/proofType', detail: 'must be one of "eddsa-rdfc-2022", "Ed25519Signature2020"' },
+    ]);
+  });
+
   it('refuses a credential naming another issuer (400), and one already signed', async () => {
     const res = await issue(issuer, { credential: v2(other.did) });
     expect(res.statusCode).toBe(400);
