@@ -451,8 +451,11 @@ export function createIssuanceService(deps: {
           });
           if (given.openBadge) {
             const schemaErrors = validate(unsigned);
-            if (schemaErrors.length > 0)
-              throw new Problem('unprocessable-credential', 'The credential does not conform to the Open Badges 3.0 schema', schemaErrors);
+            // Pointers into the request, like every other 4xx of this endpoint.
+            if (schemaErrors.length > 0) {
+              const errors = schemaErrors.map((e) => ({ ...e, pointer: e.pointer.replace(/^#/, '#/credential') }));
+              throw new Problem('unprocessable-credential', 'The credential does not conform to the Open Badges 3.0 schema', errors);
+            }
           }
           let signed: Record<string, unknown>;
           try {

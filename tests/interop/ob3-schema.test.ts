@@ -63,8 +63,8 @@ describe(`OB 3.0 JSON Schema (${backendName})`, () => {
     expect(problem.type).toBe(`${t.baseUrl}/problems/unprocessable-credential`);
     expect(problem.detail).toMatch(/Open Badges 3\.0 schema/);
     const blamed = problem.errors.map((e) => `${e.pointer} ${e.detail}`).join('\n');
-    expect(blamed).toMatch(/\/credentialSubject\/achievement.*criteria/);
-    expect(blamed).toMatch(/\/credentialSubject\/achievement\/image.*type/);
+    expect(blamed).toMatch(/^#\/credential\/credentialSubject\/achievement.*criteria/m);
+    expect(blamed).toMatch(/^#\/credential\/credentialSubject\/achievement\/image.*type/m);
     expect(res.body).not.toContain('proofValue');
     expect(await countCredentials(t.database.db)).toBe(before);
   });
