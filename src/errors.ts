@@ -9,6 +9,8 @@ export const problemTypes = {
   'body-too-large': { status: 413, title: 'The request body is too large' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'This API key may not do that' },
+  'invalid-token': { status: 401, title: 'A valid access token is required' },
+  'insufficient-scope': { status: 403, title: 'The access token was not granted this' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'credential-not-found': { status: 404, title: 'Credential not found' },

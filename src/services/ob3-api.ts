@@ -463,12 +463,14 @@ export function createOb3ApiService(deps: {
         token.grant_revoked_at !== null ||
         (token.expires_at !== null && new Date(token.expires_at) <= now)
       ) {
-        throw new Problem('unauthorized', 'A valid OAuth 2.0 access token is required (Authorization: Bearer …)', undefined, {
-          'www-authenticate': `Bearer error="invalid_token", scope="${scope}"`,
+        // RFC 6750 §3.1: a request with no token gets no error code, only the challenge.
+        const challenge = authorization === undefined ? `Bearer scope="${scope}"` : `Bearer error="invalid_token", scope="${scope}"`;
+        throw new Problem('invalid-token', 'A valid OAuth 2.0 access token is required (Authorization: Bearer …)', undefined, {
+          'www-authenticate': challenge,
         });
       }
       if (!scopesOf(token.scope).includes(scope)) {
-        throw new Problem('forbidden', `This access token was not granted ${scope}`, undefined, {
+        throw new Problem('insufficient-scope', `This access token was not granted ${scope}`, undefined, {
           'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
         });
       }

@@ -437,8 +437,17 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       expect(readOnly.refresh_token).toBeDefined(); // the client registered refresh_token
       const none = await t.app.inject({ method: 'GET', url: '/ims/ob/v3p0/credentials' });
       expect(none.statusCode).toBe(401);
-      expect(none.headers['www-authenticate']).toContain('Bearer');
+      expect(none.headers['www-authenticate']).toBe(`Bearer scope="${SCOPE}credential.readonly"`); // no error code (RFC 6750 §3.1)
       expect(none.json().imsx_codeMinor.imsx_codeMinorField[0].imsx_codeMinorFieldValue).toBe('unauthorizedrequest');
+      expect(none.json().title).toBe('A valid access token is required');
+      expect(put.json().title).toBe('The access token was not granted this');
+      const unknown = await t.app.inject({
+        method: 'GET',
+        url: '/ims/ob/v3p0/credentials',
+        headers: { authorization: `Bearer oba_${'x'.repeat(43)}` },
+      });
+      expect(unknown.statusCode).toBe(401);
+      expect(unknown.headers['www-authenticate']).toContain('error="invalid_token"');
     });
 
     it('refreshes (a new access token; the old refresh token is spent) and revokes (later calls fail)', async () => {
