@@ -463,7 +463,7 @@ export async function verifyJwtCredential(options: {
     validity.outcome === 'pass' && jwtTime !== undefined ? { check: 'validity', outcome: 'fail', message: jwtTime } : validity,
   );
   if (proofCheck.outcome !== 'pass' && credential.credentialStatus !== undefined) {
-    checks.push({ check: 'status', outcome: 'fail', message: 'Not checked: the JWT signature does not verify' });
+    checks.push({ check: 'status', outcome: 'fail', message: 'Not checked: the JWT signature was not accepted' });
   } else if (proofCheck.outcome === 'pass') {
     const status = await options.checkStatus(credential);
     if (status !== undefined) checks.push({ check: 'status', ...status });

@@ -301,7 +301,11 @@ export function createOb3ApiService(deps: {
      * @throws {AuthorizationError} shown to the person for an unknown client or redirect URI, else sent to the client.
      */
     async checkAuthorizationRequest(query: Record<string, unknown>): Promise<AuthorizationRequest> {
-      const param = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+      // RFC 6749 §3.1: a parameter given twice makes the request unusable (shown, never redirected).
+      const param = (name: string) => {
+        if (Array.isArray(query[name])) throw new AuthorizationError('invalid_request', `${name} is given more than once`);
+        return typeof query[name] === 'string' ? (query[name] as string) : undefined;
+      };
       const client = await clientOf(param('client_id') ?? '');
       if (client === undefined)
         throw new AuthorizationError('invalid_request', 'Unknown client_id: the application is not registered here');
@@ -367,7 +371,10 @@ export function createOb3ApiService(deps: {
     /** The token endpoint (RFC 6749 §4.1.3, §6): authorization_code with PKCE, or refresh_token (rotated). */
     async token(authorization: string | undefined, form: Record<string, unknown>) {
       const client = await authenticateClient(authorization);
-      const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : undefined);
+      const field = (name: string) => {
+        if (Array.isArray(form[name])) throw new OAuthError('invalid_request', `${name} is given more than once`);
+        return typeof form[name] === 'string' ? (form[name] as string) : undefined;
+      };
       const grantType = field('grant_type');
       const now = clock();
       if (grantType === 'authorization_code') {
@@ -404,7 +411,8 @@ export function createOb3ApiService(deps: {
         if (!client.grant_types.includes('refresh_token'))
           throw new OAuthError('unauthorized_client', 'This client is not registered for refresh_token');
         const presented = field('refresh_token');
-        const token = presented === undefined ? undefined : await repo.findToken(db, sha256(presented));
+        if (presented === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
+        const token = await repo.findToken(db, sha256(presented));
         if (token !== undefined && token.kind === 'refresh' && token.client_id === client.client_id && token.revoked_at !== null) {
           // A spent refresh token used again: one of the two users is not the client (RFC 9700 §4.14.2). End the grant.
           await repo.revokeGrant(db, token.grant_id, now);

@@ -256,6 +256,22 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     expect(after.statusCode).toBe(401);
   });
 
+  it('refuses a parameter given twice (RFC 6749 §3.1) and a refresh without refresh_token with invalid_request', async () => {
+    const twice = `${authorizeQuery(pkce().challenge)}&state=again`;
+    const page = await t.app.inject({ method: 'GET', url: `/ims/ob/v3p0/oauth/authorize?${twice}` });
+    expect(page.statusCode).toBe(400);
+    expect(page.headers.location).toBeUndefined();
+    expect(page.body).toContain('state is given more than once');
+    const token = await t.app.inject({
+      method: 'POST',
+      url: '/ims/ob/v3p0/oauth/token',
+      headers: { ...formHeaders, authorization: basic() },
+      payload: form({ grant_type: 'refresh_token' }),
+    });
+    expect(token.statusCode).toBe(400);
+    expect(token.json()).toMatchObject({ error: 'invalid_request', error_description: 'refresh_token is required' });
+  });
+
   it('works in a real browser: the educator pastes their badge link and allows (the client gets a code that works), or denies', async () => {
     const browser = await launchChromium();
     try {
