@@ -207,6 +207,7 @@ export default async function ob3ApiRoutes(
         hidden: Object.fromEntries(
           AUTHORIZE_PARAMS.map((name) => [name, typeof params[name] === 'string' ? (params[name] as string) : '']),
         ),
+        returnHost: new URL(authorization.redirectUri).host,
         error,
       }),
       { form: true, status: error === undefined ? 200 : 400, formTargets: [new URL(authorization.redirectUri).origin] },

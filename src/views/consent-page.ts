@@ -18,6 +18,8 @@ export interface ConsentPageInput {
   /** Each scope asked for, in words. */
   readonly scopes: readonly { readonly scope: string; readonly description: string }[];
   readonly hidden: Readonly<Record<string, string>>;
+  /** Where the educator's answer sends them: the host of the application's redirect URI. */
+  readonly returnHost: string;
   /** Why the last attempt failed (a wrong or expired link). */
   readonly error?: string;
 }
@@ -32,7 +34,7 @@ export interface AuthorizationErrorPageInput {
 const STYLES = `
 .consent{max-width:560px;margin:0 auto}
 .app{display:flex;gap:16px;align-items:center;margin-bottom:8px}
-.app img{width:56px;height:56px;object-fit:contain;border-radius:8px;border:1px solid var(--line);background:#fff}
+.app .logo{width:56px;height:56px;flex:none;border-radius:8px;border:1px solid var(--line);background:#fff center/contain no-repeat}
 .scopes{padding-left:20px}.scopes li{margin-bottom:6px}
 label{display:block;font-weight:600;margin:18px 0 6px}
 input[type=text]{width:100%;padding:10px 12px;font:inherit;border:1px solid #b8c0cc;border-radius:8px}
@@ -44,6 +46,18 @@ button.deny{background:#fff;color:var(--accent)}
 .alert{background:var(--bad-bg);color:var(--bad);border:1px solid #f3c0bb;border-radius:8px;padding:10px 14px;margin:12px 0;overflow-wrap:anywhere}
 `;
 
+/**
+ * A URL for CSS `url("…")`: the logo is a background image, so one that fails to load leaves a blank tile rather than
+ * a broken-image icon. Serialised by the URL parser (no raw quotes, spaces or line breaks), then `\` and `"` encoded.
+ */
+function cssUrl(value: string): string {
+  try {
+    return new URL(value).href.replaceAll('\\', '%5C').replaceAll('"', '%22');
+  } catch {
+    return '';
+  }
+}
+
 export function renderConsentPage(input: ConsentPageInput): string {
   const { client } = input;
   const hidden = Object.entries(input.hidden)
@@ -54,7 +68,7 @@ export function renderConsentPage(input: ConsentPageInput): string {
   <div class="card">
     <p class="kind">Open Badges connection</p>
     <div class="app">
-      <img src="${escapeHtml(client.logoUri)}" alt="">
+      <div class="logo" style="${escapeHtml(`background-image:url("${cssUrl(client.logoUri)}")`)}" role="presentation"></div>
       <h1>${escapeHtml(client.name)} would like to connect to your badges</h1>
     </div>
     <p class="muted">${link(client.uri, client.uri)} · ${link(client.tosUri, 'Terms')} · ${link(client.policyUri, 'Privacy')}</p>
@@ -72,6 +86,7 @@ export function renderConsentPage(input: ConsentPageInput): string {
         <button class="approve" type="submit" name="decision" value="approve">Allow</button>
         <button class="deny" type="submit" name="decision" value="deny">Deny</button>
       </div>
+      <p class="hint muted">Either way you then go back to ${escapeHtml(input.returnHost)}.</p>
     </form>
   </div>
 </main>`;

@@ -4,6 +4,8 @@
  * link) → tokens → getCredentials / upsertCredential / getProfile / putProfile → refresh → revocation.
  */
 import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
@@ -20,6 +22,11 @@ type Json = Record<string, any>;
 const SCOPE = 'https://purl.imsglobal.org/spec/ob/v3p0/scope/';
 const ALL_SCOPES = ['credential.readonly', 'credential.upsert', 'profile.readonly', 'profile.update'].map((s) => SCOPE + s);
 const REDIRECT = 'https://wallet.example/callback';
+/** A 2×2 blue PNG: the client's logo. */
+const LOGO_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGNkYPjPwMDAxMDAwMDAAAAWhQEBO+AHYgAAAABJRU5ErkJggg==',
+  'base64',
+);
 const EDUCATOR = 'Educator.Ob3@District.example';
 
 const registration = (overrides: Json = {}) => ({
@@ -277,9 +284,14 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     try {
       // One page per visit (the browser goes on to the client's callback, which does not exist, after each answer). The
       // client's logo is answered here, and the answer's redirect is read, not followed.
+      let logoLoads = 0;
       const open = async (challenge: string) => {
         const page = await browser.newPage();
-        await page.route('https://wallet.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '' }));
+        await page.route('https://wallet.example/**', (route) =>
+          route.request().url().endsWith('/logo.png')
+            ? (logoLoads++, route.fulfill({ status: 200, contentType: 'image/png', body: LOGO_PNG }))
+            : route.fulfill({ status: 200, contentType: 'text/html', body: '' }),
+        );
         await page.goto(`${t.baseUrl}/ims/ob/v3p0/oauth/authorize?${authorizeQuery(challenge)}`);
         return page;
       };
@@ -294,6 +306,9 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       const { verifier, challenge } = pkce();
       const page = await open(challenge);
       expect(await page.textContent('body')).toContain('Example Wallet');
+      expect(await page.textContent('body')).toContain('Either way you then go back to wallet.example.');
+      expect(logoLoads).toBeGreaterThan(0); // the client's logo, a CSS background (no broken-image icon if it fails)
+      await page.screenshot({ path: path.join(os.tmpdir(), 'ob3-consent-page.png'), fullPage: true });
       await page.fill('input[name="link"]', claimUrl);
       const back = await answer(page, 'approve');
       expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
