@@ -210,7 +210,12 @@ export default async function ob3ApiRoutes(
         returnHost: new URL(authorization.redirectUri).host,
         error,
       }),
-      { form: true, status: error === undefined ? 200 : 400, formTargets: [new URL(authorization.redirectUri).origin] },
+      {
+        form: true,
+        sameOriginReferrer: true,
+        status: error === undefined ? 200 : 400,
+        formTargets: [new URL(authorization.redirectUri).origin],
+      },
     );
 
   app.get('/oauth/authorize', {

@@ -2,15 +2,15 @@ import type { FastifyReply } from 'fastify';
 
 /**
  * Sends an HTML page under a strict policy: no scripts at all, inline styles only, images from this service or
- * https, forms only where `form` allows; never cached, never framed, and no Referer to other sites (private links
- * carry tokens). A page with a form keeps Referer and Origin for its own site: browsers send `Origin: null` on a form
- * post from a no-referrer page, and the answer's origin is how a form handler knows its own page sent it.
+ * https, forms only where `form` allows; never cached, never framed, and no Referer (private links carry tokens).
+ * `sameOriginReferrer`: for a page whose form handler checks the post came from this site (browsers send `Origin: null`
+ * from a no-referrer page); Referer and Origin then go to this site only.
  * `formTargets`: other origins a form's response may redirect to (browsers apply form-action to the redirect too).
  */
 export function sendPage(
   reply: FastifyReply,
   html: string,
-  options: { form?: boolean; status?: number; formTargets?: readonly string[] } = {},
+  options: { form?: boolean; status?: number; formTargets?: readonly string[]; sameOriginReferrer?: boolean } = {},
 ): FastifyReply {
   const formAction = options.form ? ["'self'", ...(options.formTargets ?? [])].join(' ') : "'none'";
   const csp =
@@ -22,6 +22,6 @@ export function sendPage(
     .header('cache-control', 'no-store')
     .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', options.form ? 'same-origin' : 'no-referrer')
+    .header('referrer-policy', options.sameOriginReferrer ? 'same-origin' : 'no-referrer')
     .send(html);
 }
