@@ -3,6 +3,7 @@
  * Used before signing (a failure is a 422 listing the errors) and by the verifier as the `schema` check for
  * credentials that declare a 1EdTechJsonSchemaValidator2019 credentialSchema we ship.
  */
+import { asArray, isObject } from './json.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
@@ -45,4 +46,13 @@ export function loadSchemas(dir: string): SchemaRegistry {
       }));
     },
   };
+}
+
+/** The ids of the 1EdTechJsonSchemaValidator2019 schemas a credential declares in `credentialSchema`. */
+export function declaredSchemaIds(credential: Record<string, unknown>): string[] {
+  return asArray(credential.credentialSchema)
+    .filter(
+      (s): s is { id: string; type: string } => isObject(s) && s.type === '1EdTechJsonSchemaValidator2019' && typeof s.id === 'string',
+    )
+    .map((s) => s.id);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { createDocumentLoader, loadContexts } from '../credentials/document-loader.js';
-import { loadSchemas } from '../credentials/schema.js';
+import { declaredSchemaIds, loadSchemas } from '../credentials/schema.js';
 import { OB_ACHIEVEMENT_CREDENTIAL_SCHEMA } from '../credentials/build.js';
 
 const OB_PROFILE_SCHEMA = 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_profile_schema.json';
@@ -126,6 +126,7 @@ export function createServices(deps: ServiceDeps) {
     metrics: deps.metrics,
     documentLoader,
     validate: (credential) => schemas.validate(OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, credential) ?? [],
+    validateDeclared: (credential) => declaredSchemaIds(credential).flatMap((id) => schemas.validate(id, credential) ?? []),
     publicUrl: config.publicUrl,
     clock,
   });

@@ -126,10 +126,17 @@ function createTextCache<V>(maxBytes: number, sizeOf: (value: V) => number) {
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
 
-const duplicateId = (vcId: string) =>
+const duplicateId = (vcId: string, pointer = '#/credential/id') =>
   new Problem('conflict', `This issuer has already issued a credential with the id ${vcId}; a credential id names one credential`, [
-    { pointer: '#/credential/id', detail: 'already used by another credential of this issuer' },
+    { pointer, detail: 'already used by another credential of this issuer' },
   ]);
+
+/** The id a VC-API caller gives its credential (its own `id`, else options.credentialId), and where. */
+function givenIdOf(body: { credential: unknown; options?: { credentialId?: string } }): { value: string; pointer: string } | undefined {
+  const own = (body.credential as { id?: unknown } | null)?.id;
+  if (typeof own === 'string') return { value: own, pointer: '#/credential/id' };
+  return body.options?.credentialId === undefined ? undefined : { value: body.options.credentialId, pointer: '#/options/credentialId' };
+}
 
 /**
  * A credential the signing library refused: an undefined JSON-LD term (dropped in safe mode), an unknown context, a
@@ -190,6 +197,8 @@ export function createIssuanceService(deps: {
   metrics?: Pick<Metrics, 'credentialsIssued' | 'signingSeconds'>;
   documentLoader: DocumentLoader;
   validate: CredentialValidator;
+  /** Every 1EdTech JSON Schema the credential declares that we ship (a caller's credential may declare any). */
+  validateDeclared: CredentialValidator;
   publicUrl: string;
   clock: () => Date;
 }) {
@@ -206,6 +215,7 @@ export function createIssuanceService(deps: {
     metrics,
     documentLoader,
     validate,
+    validateDeclared,
     publicUrl,
     clock,
   } = deps;
@@ -430,6 +440,12 @@ export function createIssuanceService(deps: {
       const issuer = await issuers.getIssuer(caller.issuerId);
       const given = inspectGivenCredential(body.credential, issuer.did, documentLoader.isShippedContext, body.options?.credentialId);
       if ('errors' in given) throw new Problem('validation-failed', given.errors.map((e) => e.detail).join('; '), given.errors);
+      const givenId = givenIdOf(body);
+      if (givenId !== undefined && givenId.value.startsWith(`${publicUrl}/`)) {
+        // Our URLs name our own resources (credentials, lists, issuers): a caller's credential cannot take one.
+        const detail = `ids under ${publicUrl}/ belong to this service; give the credential your own id (a urn:uuid, or your URL)`;
+        throw new Problem('validation-failed', detail, [{ pointer: givenId.pointer, detail }]);
+      }
       return idempotent(caller, body, idempotencyKey, async (requestHash) => {
         const credential = body.credential as Record<string, unknown>;
         const proofType = body.options?.proofType ?? issuer.default_proof_type;
@@ -449,12 +465,17 @@ export function createIssuanceService(deps: {
             proofContexts: proofContextsFor(given.version, contextsForProof(proofType), proofType === 'eddsa-rdfc-2022'),
             credentialStatus,
           });
-          if (given.openBadge) {
-            const schemaErrors = validate(unsigned);
+          {
+            // An Open Badge now declares the OB 3.0 schema; any other declared 1EdTech schema we ship is checked too.
+            const schemaErrors = validateDeclared(unsigned);
             // Pointers into the request, like every other 4xx of this endpoint.
             if (schemaErrors.length > 0) {
               const errors = schemaErrors.map((e) => ({ ...e, pointer: e.pointer.replace(/^#/, '#/credential') }));
-              throw new Problem('unprocessable-credential', 'The credential does not conform to the Open Badges 3.0 schema', errors);
+              throw new Problem(
+                'unprocessable-credential',
+                'The credential does not conform to a JSON Schema it declares (for an Open Badge, the Open Badges 3.0 schema)',
+                errors,
+              );
             }
           }
           let signed: Record<string, unknown>;
@@ -472,7 +493,8 @@ export function createIssuanceService(deps: {
           const validFrom = signed.validFrom ?? signed.issuanceDate;
           const validUntil = signed.validUntil ?? signed.expirationDate;
           const vcId = typeof signed.id === 'string' ? signed.id : null;
-          if (vcId !== null && (await credentials.findByVcId(trx, issuer.id, vcId)) !== undefined) throw duplicateId(vcId);
+          if (vcId !== null && (await credentials.findByVcId(trx, issuer.id, vcId)) !== undefined)
+            throw duplicateId(vcId, givenIdOf(body)?.pointer);
           await credentials.insertCredential(trx, {
             id,
             credential_url: url,
@@ -507,13 +529,13 @@ export function createIssuanceService(deps: {
         return { id, url, text, replayed: false, claimLink: undefined };
       }).catch((error: unknown) => {
         // Two concurrent requests with one credential id: the loser meets the unique index.
-        const vcId = body.options?.credentialId ?? (body.credential as { id?: unknown }).id;
+        const vcId = givenIdOf(body);
         if (
-          typeof vcId === 'string' &&
+          vcId !== undefined &&
           isUniqueViolation(error) &&
           /credentials_issuer_vc_id_key/.test(String((error as Error).message) + String((error as { constraint?: unknown }).constraint))
         ) {
-          throw duplicateId(vcId);
+          throw duplicateId(vcId.value, vcId.pointer);
         }
         throw error;
       });

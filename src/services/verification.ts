@@ -3,7 +3,7 @@
  */
 import type { DocumentLoader } from '../credentials/document-loader.js';
 import { asArray } from '../credentials/json.js';
-import type { SchemaRegistry } from '../credentials/schema.js';
+import { declaredSchemaIds, type SchemaRegistry } from '../credentials/schema.js';
 import type { Metrics } from '../metrics.js';
 import { extractCredentials, UnreadableFileError, type FileFormat, type ItemRole } from '../artifacts/extract.js';
 import { Problem } from '../errors.js';
@@ -30,23 +30,20 @@ export function createVerificationService(deps: {
 
   /** Validates against each declared 1EdTechJsonSchemaValidator2019 schema that we ship. */
   const checkSchema = (credential: Record<string, unknown>): { outcome: Outcome; message: string } | undefined => {
-    const declared = asArray(credential.credentialSchema).filter(
-      (s): s is { id: string; type: string } =>
-        typeof s === 'object' && s !== null && (s as { type?: unknown }).type === '1EdTechJsonSchemaValidator2019',
-    );
+    const declared = declaredSchemaIds(credential);
     if (declared.length === 0) return undefined;
     const problems: string[] = [];
     const unknown: string[] = [];
-    for (const { id } of declared) {
+    for (const id of declared) {
       const errors = schemas.validate(id, credential);
       if (errors === undefined) unknown.push(id);
       else problems.push(...errors.map((e) => e.detail));
     }
     if (problems.length > 0)
       return { outcome: 'fail', message: `Does not conform to its declared schema: ${problems.slice(0, 10).join('; ')}` };
-    const checked = declared.filter((d) => !unknown.includes(d.id));
+    const checked = declared.filter((id) => !unknown.includes(id));
     if (checked.length === 0) return undefined; // only schemas we do not ship: reported as a warning below
-    return { outcome: 'pass', message: `Conforms to ${checked.map((d) => d.id.split('/').pop()).join(', ')}` };
+    return { outcome: 'pass', message: `Conforms to ${checked.map((id) => id.split('/').pop()).join(', ')}` };
   };
 
   /**

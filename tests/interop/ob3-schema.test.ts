@@ -61,7 +61,7 @@ describe(`OB 3.0 JSON Schema (${backendName})`, () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     const problem = res.json() as { type: string; detail: string; errors: { pointer: string; detail: string }[] };
     expect(problem.type).toBe(`${t.baseUrl}/problems/unprocessable-credential`);
-    expect(problem.detail).toMatch(/Open Badges 3\.0 schema/);
+    expect(problem.detail).toMatch(/JSON Schema it declares \(for an Open Badge, the Open Badges 3\.0 schema\)/);
     const blamed = problem.errors.map((e) => `${e.pointer} ${e.detail}`).join('\n');
     expect(blamed).toMatch(/^#\/credential\/credentialSubject\/achievement.*criteria/m);
     expect(blamed).toMatch(/^#\/credential\/credentialSubject\/achievement\/image.*type/m);
@@ -100,6 +100,20 @@ describe(`OB 3.0 JSON Schema (${backendName})`, () => {
     });
     expect(res.statusCode, res.body).toBe(422);
     expect(res.json().detail).toContain('"1EdTechJsonSchemaValidator2019" is not defined');
+    expect(await countCredentials(t.database.db)).toBe(before);
+  });
+
+  it('checks any 1EdTech schema a credential declares, badge or not: a plain VC declaring the OB schema is refused (422)', async () => {
+    const before = await countCredentials(t.database.db);
+    const res = await issue({
+      '@context': ['https://www.w3.org/ns/credentials/v2', OB_EXTENSIONS],
+      type: ['VerifiableCredential'],
+      issuer: issuer.did,
+      credentialSubject: { id: 'did:example:educator' },
+      credentialSchema: [{ id: OB_SCHEMA, type: '1EdTechJsonSchemaValidator2019' }],
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().errors.length).toBeGreaterThan(0);
     expect(await countCredentials(t.database.db)).toBe(before);
   });
 

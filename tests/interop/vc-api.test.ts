@@ -108,6 +108,17 @@ describe(`W3C VC-API (${backendName})`, () => {
     // Another issuer may use the same id (ids are the issuer's to give).
     expect((await issue(other, { credential: v2(other.did, { id }) })).statusCode).toBe(201);
 
+    const viaOptions = await issue(issuer, { credential: v2(issuer.did), options: { credentialId: id } });
+    expect(viaOptions.json().errors[0].pointer).toBe('#/options/credentialId');
+
+    // An id under our own URLs (another credential's, a status list's) is refused: it would name our resource.
+    const ours = String((await issue(issuer, { credential: v2(issuer.did) })).headers.location);
+    for (const taken of [ours, `${t.baseUrl}/status-lists/x`]) {
+      const refused = await issue(issuer, { credential: v2(issuer.did, { id: taken }) });
+      expect(refused.statusCode, refused.body).toBe(400);
+      expect(refused.json().errors[0]).toMatchObject({ pointer: '#/credential/id' });
+    }
+
     const raced = `urn:uuid:${crypto.randomUUID()}`;
     const both = await Promise.all([0, 1].map(() => issue(issuer, { credential: v2(issuer.did, { id: raced }) })));
     expect(both.map((r) => r.statusCode).sort()).toEqual([201, 409]);
