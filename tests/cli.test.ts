@@ -69,7 +69,8 @@ describe('cli (embedded database)', () => {
     apiKeys.push(out.apiKey);
   });
 
-  it('issuer create --format jwt is accepted; another format is a usage error (exit 64)', async () => {
+  // Several CLI processes (tsx start-up and an embedded database each): 17–26 s on CI machines.
+  it('issuer create --format jwt is accepted; another format is a usage error (exit 64)', { timeout: 120_000 }, async () => {
     const own = tempDir();
     try {
       const out = jsonLine(

@@ -113,12 +113,21 @@ export function createStatusService(deps: {
     return row;
   };
 
-  /** Whether the signed credential has a status entry on one of our lists (else its status is not ours to change). */
-  const carriesOurStatusEntry = (signedJson: string): boolean =>
-    asArray((JSON.parse(signedJson) as { credentialStatus?: unknown }).credentialStatus).some((entry) => {
-      const list = (entry as { statusListCredential?: unknown } | null)?.statusListCredential;
-      return typeof list === 'string' && list.startsWith(listPrefix);
-    });
+  /**
+   * Whether the credential's status is someone else's: it carries status entries and none is on our lists (a VC-API
+   * caller's own credentialStatus). One with no entry at all (VCDM 1.1, CREDENTIAL_STATUS=false) is ours to record:
+   * our verifier and pages report it.
+   */
+  const statusPublishedElsewhere = (signedJson: string): boolean => {
+    const entries = asArray((JSON.parse(signedJson) as { credentialStatus?: unknown }).credentialStatus);
+    return (
+      entries.length > 0 &&
+      !entries.some((entry) => {
+        const list = (entry as { statusListCredential?: unknown } | null)?.statusListCredential;
+        return typeof list === 'string' && list.startsWith(listPrefix);
+      })
+    );
+  };
 
   async function change(caller: ApiKeyIdentity, id: string, action: StatusAction, reason: string): Promise<StatusChange> {
     const owned = await ownedCredential(caller, id);
@@ -137,10 +146,10 @@ export function createStatusService(deps: {
     const row = await credentials.lockCredential(trx, rowId);
     if (row === undefined) throw new Problem('credential-not-found', `No credential ${rowId}`);
     if (row.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This credential was issued by another issuer');
-    if (!carriesOurStatusEntry(row.signed_json)) {
+    if (statusPublishedElsewhere(row.signed_json)) {
       throw new Problem(
         'conflict',
-        'This credential carries no status entry of this service (a VCDM 1.1 credential, or one with the caller’s own credentialStatus), so no verifier could see a change made here; change it where its status is published',
+        'This credential’s status is published by its own credentialStatus, not by this service, so no verifier would see a change made here; change it where it is published',
       );
     }
     const transition = TRANSITIONS[action];
@@ -233,13 +242,13 @@ export function createStatusService(deps: {
     change,
 
     /**
-     * Revokes credentials (our row ids) of the caller's issuer inside `trx`, all or none; those without a status entry of
-     * ours are left (no list could show it; our verifier still judges them by their signing date).
+     * Revokes credentials (our row ids) of the caller's issuer inside `trx`, all or none; those whose status is published
+     * elsewhere are left (our verifier still judges them by their signing date).
      */
     async revokeIn(trx: Transaction<Database>, caller: ApiKeyIdentity, rowIds: readonly string[], reason: string): Promise<void> {
       for (const rowId of rowIds) {
         const row = await credentials.lockCredential(trx, rowId);
-        if (row !== undefined && carriesOurStatusEntry(row.signed_json)) await changeIn(trx, caller, rowId, 'revoke', reason);
+        if (row !== undefined && !statusPublishedElsewhere(row.signed_json)) await changeIn(trx, caller, rowId, 'revoke', reason);
       }
     },
 

@@ -263,8 +263,10 @@ describe(`W3C VC-API (${backendName})`, () => {
       expect(await verifyIndependently(vc)).toMatchObject({ verified: false });
     });
 
-    it('refuses (409) to change a credential that carries no status entry of ours: a VCDM 1.1 one, or one with the caller’s own', async () => {
+    it('records a change of a VCDM 1.1 credential (no status entry: our verifier reports it), refuses one with the caller’s own status (409)', async () => {
       const old = (await issue(issuer, { credential: v1(issuer.did) })).json().verifiableCredential as Json;
+      expect((await setStatus(String(old.id), 'suspension', true)).statusCode).toBe(200);
+      expect((await verify(old)).errors.join(' ')).toMatch(/Suspended/);
       const theirs = (
         await issue(issuer, {
           credential: v2(issuer.did, {
@@ -278,14 +280,18 @@ describe(`W3C VC-API (${backendName})`, () => {
           }),
         })
       ).json().verifiableCredential as Json;
-      for (const vc of [old, theirs]) {
-        for (const purpose of ['revocation', 'suspension']) {
-          const res = await setStatus(String(vc.id), purpose, true);
-          expect(res.statusCode, res.body).toBe(409);
-          expect(res.json().detail).toContain('no status entry of this service');
-        }
+      for (const purpose of ['revocation', 'suspension']) {
+        const res = await setStatus(String(theirs.id), purpose, true);
+        expect(res.statusCode, res.body).toBe(409);
+        expect(res.json().detail).toContain('published by its own credentialStatus');
       }
-      expect((await verify(old)).verified).toBe(true); // nothing was recorded
+      // Its id is our urn:uuid, so its record can be read: still active, nothing was changed.
+      const recorded = await t.app.inject({
+        method: 'GET',
+        url: `/credentials/${String(theirs.id).split(':').pop()}/status`,
+        headers: issuer.auth,
+      });
+      expect(recorded.json()).toMatchObject({ status: 'active', history: [] });
     });
   });
 
