@@ -32,7 +32,8 @@ function jsonLine(run: Run): any {
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mc-cli-'));
 
-describe('cli (embedded database)', () => {
+// Each test runs the CLI as a process or several (tsx start-up and a database each): tens of seconds on CI.
+describe('cli (embedded database)', { timeout: 120_000 }, () => {
   let dataDir: string;
   /** District A, made by the first test. */
   let issuerId: string;
@@ -69,8 +70,7 @@ describe('cli (embedded database)', () => {
     apiKeys.push(out.apiKey);
   });
 
-  // Several CLI processes (tsx start-up and an embedded database each): 17–26 s on CI machines.
-  it('issuer create --format jwt is accepted; another format is a usage error (exit 64)', { timeout: 120_000 }, async () => {
+  it('issuer create --format jwt is accepted; another format is a usage error (exit 64)', async () => {
     const own = tempDir();
     try {
       const out = jsonLine(

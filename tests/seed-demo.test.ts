@@ -80,7 +80,8 @@ const EXPECTED_SUMMARY =
   'Loaded the illustrative demo catalogue: 5 organisations, 20 micro-credentials, 2 stacks, 8 recognitions, 2 endorsements, 48 awards to 12 fictional educators.';
 const DAY_MS = 86_400_000;
 
-describe.each(backends)('npm run seed:demo (%s)', (backend) => {
+// Each test runs the seed script or the server as a process (tsx start-up, a database): tens of seconds on CI.
+describe.each(backends)('npm run seed:demo (%s)', { timeout: 120_000 }, (backend) => {
   let dataDir: string;
   let port: number;
   let env: Record<string, string>;
@@ -332,7 +333,7 @@ describe.each(backends)('npm run seed:demo (%s)', (backend) => {
  * file with their API keys. The next run must not load a second copy beside them: that leaves duplicate
  * organisations (and achievements) whose API keys are recorded nowhere.
  */
-describe('npm run seed:demo after a run that failed part-way (pglite)', () => {
+describe('npm run seed:demo after a run that failed part-way (pglite)', { timeout: 120_000 }, () => {
   let dataDir: string;
   beforeAll(() => {
     dataDir = tempDir('seed-demo-partial-');
