@@ -79,6 +79,9 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
 
   const form = (body: Record<string, string>) => new URLSearchParams(body).toString();
   const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+  /** What the client sends to the token endpoint (or another OAuth endpoint), authenticated with HTTP Basic. */
+  const clientPost = (body: Record<string, string>, url = '/ims/ob/v3p0/oauth/token', authorization = basic()) =>
+    t.app.inject({ method: 'POST', url, headers: { ...formHeaders, authorization }, payload: form(body) });
   const authorizeQuery = (challenge: string, overrides: Record<string, string> = {}) =>
     new URLSearchParams({
       response_type: 'code',
@@ -110,17 +113,12 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     const answer = await authorize(challenge, claimUrl, scopeOverrides);
     expect(answer.statusCode, answer.body).toBe(303);
     const code = new URL(String(answer.headers.location)).searchParams.get('code')!;
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/ims/ob/v3p0/oauth/token',
-      headers: { ...formHeaders, authorization: basic() },
-      payload: form({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: REDIRECT,
-        code_verifier: verifier,
-        scope: scopeOverrides.scope ?? ALL_SCOPES.join(' '),
-      }),
+    const res = await clientPost({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+      scope: scopeOverrides.scope ?? ALL_SCOPES.join(' '),
     });
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { access_token: string; refresh_token?: string; scope: string; token_type: string; expires_in: number };
@@ -225,21 +223,20 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     expect(back.searchParams.get('state')).toBe('xyz-123');
     expect(back.searchParams.get('scope')).toBe(ALL_SCOPES.join(' '));
     const code = back.searchParams.get('code')!;
-    const exchange = (body: Record<string, string>, authorization = basic()) =>
-      t.app.inject({ method: 'POST', url: '/ims/ob/v3p0/oauth/token', headers: { ...formHeaders, authorization }, payload: form(body) });
     const base = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, scope: ALL_SCOPES.join(' ') };
 
-    const wrongVerifier = await exchange({ ...base, code_verifier: pkce().verifier });
+    const wrongVerifier = await clientPost({ ...base, code_verifier: pkce().verifier });
     expect(wrongVerifier.statusCode).toBe(400);
     expect(wrongVerifier.json().error).toBe('invalid_grant');
-    const wrongSecret = await exchange(
+    const wrongSecret = await clientPost(
       { ...base, code_verifier: verifier },
+      undefined,
       `Basic ${Buffer.from(`${client.client_id}:nope`).toString('base64')}`,
     );
     expect(wrongSecret.statusCode).toBe(401);
     expect(wrongSecret.headers['www-authenticate']).toMatch(/^Basic/);
 
-    const ok = await exchange({ ...base, code_verifier: verifier });
+    const ok = await clientPost({ ...base, code_verifier: verifier });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.headers['cache-control']).toContain('no-store');
     const granted = ok.json();
@@ -253,7 +250,7 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     expect(works.statusCode).toBe(200);
 
     // The code again: refused, and what it gave is revoked (RFC 6749 §4.1.2).
-    const replay = await exchange({ ...base, code_verifier: verifier });
+    const replay = await clientPost({ ...base, code_verifier: verifier });
     expect(replay.statusCode).toBe(400);
     const after = await t.app.inject({
       method: 'GET',
@@ -269,12 +266,7 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     expect(page.statusCode).toBe(400);
     expect(page.headers.location).toBeUndefined();
     expect(page.body).toContain('state is given more than once');
-    const token = await t.app.inject({
-      method: 'POST',
-      url: '/ims/ob/v3p0/oauth/token',
-      headers: { ...formHeaders, authorization: basic() },
-      payload: form({ grant_type: 'refresh_token' }),
-    });
+    const token = await clientPost({ grant_type: 'refresh_token' });
     expect(token.statusCode).toBe(400);
     expect(token.json()).toMatchObject({ error: 'invalid_request', error_description: 'refresh_token is required' });
   });
@@ -313,16 +305,11 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       const back = await answer(page, 'approve');
       expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
       expect(back.searchParams.get('state')).toBe('xyz-123');
-      const exchanged = await t.app.inject({
-        method: 'POST',
-        url: '/ims/ob/v3p0/oauth/token',
-        headers: { ...formHeaders, authorization: basic() },
-        payload: form({
-          grant_type: 'authorization_code',
-          code: back.searchParams.get('code')!,
-          redirect_uri: REDIRECT,
-          code_verifier: verifier,
-        }),
+      const exchanged = await clientPost({
+        grant_type: 'authorization_code',
+        code: back.searchParams.get('code')!,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
       });
       expect(exchanged.statusCode, exchanged.body).toBe(200);
 
@@ -482,55 +469,39 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     });
 
     it('refreshes (a new access token; the old refresh token is spent) and revokes (later calls fail)', async () => {
-      const exchange = (body: Record<string, string>, url = '/ims/ob/v3p0/oauth/token') =>
-        t.app.inject({ method: 'POST', url, headers: { ...formHeaders, authorization: basic() }, payload: form(body) });
-      const refreshed = await exchange({ grant_type: 'refresh_token', refresh_token: refresh });
+      const refreshed = await clientPost({ grant_type: 'refresh_token', refresh_token: refresh });
       expect(refreshed.statusCode, refreshed.body).toBe(200);
       const next = refreshed.json();
       expect(next.access_token).not.toBe(access);
       access = next.access_token;
       expect((await api('GET', '/credentials')).statusCode).toBe(200);
 
-      const revoked = await exchange({ token: access, token_type_hint: 'access_token' }, '/ims/ob/v3p0/oauth/revoke');
+      const revoked = await clientPost({ token: access, token_type_hint: 'access_token' }, '/ims/ob/v3p0/oauth/revoke');
       expect(revoked.statusCode).toBe(200);
       expect((await api('GET', '/credentials')).statusCode).toBe(401);
       // Revoking the refresh token withdraws the whole grant.
-      await exchange({ token: next.refresh_token, token_type_hint: 'refresh_token' }, '/ims/ob/v3p0/oauth/revoke');
-      expect((await exchange({ grant_type: 'refresh_token', refresh_token: next.refresh_token })).statusCode).toBe(400);
+      await clientPost({ token: next.refresh_token, token_type_hint: 'refresh_token' }, '/ims/ob/v3p0/oauth/revoke');
+      expect((await clientPost({ grant_type: 'refresh_token', refresh_token: next.refresh_token })).statusCode).toBe(400);
     });
 
     it('a refresh asking for less narrows that access token only: the next refresh gets the whole grant again (RFC 6749 §6)', async () => {
       const granted = await tokens();
-      const exchange = (body: Record<string, string>) =>
-        t.app.inject({
-          method: 'POST',
-          url: '/ims/ob/v3p0/oauth/token',
-          headers: { ...formHeaders, authorization: basic() },
-          payload: form(body),
-        });
-      const narrow = await exchange({
+      const narrow = await clientPost({
         grant_type: 'refresh_token',
         refresh_token: granted.refresh_token!,
         scope: `${SCOPE}credential.readonly`,
       });
       expect(narrow.statusCode, narrow.body).toBe(200);
       expect(narrow.json().scope).toBe(`${SCOPE}credential.readonly`);
-      const whole = await exchange({ grant_type: 'refresh_token', refresh_token: narrow.json().refresh_token });
+      const whole = await clientPost({ grant_type: 'refresh_token', refresh_token: narrow.json().refresh_token });
       expect(whole.statusCode, whole.body).toBe(200);
       expect(whole.json().scope).toBe(ALL_SCOPES.join(' '));
     });
 
     it('a spent refresh token used again ends the grant (RFC 9700 §4.14.2): both the thief and the client lose it', async () => {
       const granted = await tokens();
-      const exchange = (body: Record<string, string>) =>
-        t.app.inject({
-          method: 'POST',
-          url: '/ims/ob/v3p0/oauth/token',
-          headers: { ...formHeaders, authorization: basic() },
-          payload: form(body),
-        });
-      const first = (await exchange({ grant_type: 'refresh_token', refresh_token: granted.refresh_token! })).json();
-      const replay = await exchange({ grant_type: 'refresh_token', refresh_token: granted.refresh_token! });
+      const first = (await clientPost({ grant_type: 'refresh_token', refresh_token: granted.refresh_token! })).json();
+      const replay = await clientPost({ grant_type: 'refresh_token', refresh_token: granted.refresh_token! });
       expect(replay.statusCode).toBe(400);
       expect(replay.json().error).toBe('invalid_grant');
       const read = await t.app.inject({
@@ -539,7 +510,7 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
         headers: { authorization: `Bearer ${first.access_token}` },
       });
       expect(read.statusCode).toBe(401);
-      expect((await exchange({ grant_type: 'refresh_token', refresh_token: first.refresh_token })).statusCode).toBe(400);
+      expect((await clientPost({ grant_type: 'refresh_token', refresh_token: first.refresh_token })).statusCode).toBe(400);
     });
   });
 
@@ -551,12 +522,7 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
     const revoked = await t.app.inject({ method: 'DELETE', url: `/earner-links/${claimLinkId}`, headers: issuer.auth });
     expect(revoked.statusCode, revoked.body).toBe(204);
     expect((await read()).statusCode).toBe(401);
-    const refreshed = await t.app.inject({
-      method: 'POST',
-      url: '/ims/ob/v3p0/oauth/token',
-      headers: { ...formHeaders, authorization: basic() },
-      payload: form({ grant_type: 'refresh_token', refresh_token: granted.refresh_token! }),
-    });
+    const refreshed = await clientPost({ grant_type: 'refresh_token', refresh_token: granted.refresh_token! });
     expect(refreshed.statusCode).toBe(400);
   });
 });
