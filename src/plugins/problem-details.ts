@@ -74,7 +74,10 @@ function fromFastifyError(error: FastifyError): Problem | undefined {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new Problem('body-too-large', 'The request body is larger than this service accepts');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new Problem('unsupported-media-type', 'Send the body as application/json');
+      return new Problem(
+        'unsupported-media-type',
+        'This endpoint does not take that Content-Type; the API documentation (/docs) lists what each endpoint takes (most take application/json)',
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new Problem('validation-failed', 'The Content-Length header does not match the body');
     default:

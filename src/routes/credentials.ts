@@ -4,7 +4,7 @@ import { Problem } from '../errors.js';
 import { IdempotencyHeaders, idempotencyKeyOf, IdParam } from '../schemas/common.js';
 import type { Services } from '../services/index.js';
 import { renderVerificationPage } from '../views/verification-page.js';
-import { prefersHtml } from './negotiate.js';
+import { jwtPreference, prefersHtml } from './negotiate.js';
 import { sendPage } from './pages.js';
 
 const problem = { $ref: 'Problem#' } as const;
@@ -14,7 +14,6 @@ const credentialContent = { content: { [VC_MEDIA_TYPE]: { schema: { $ref: 'Verif
 const jwtContent = { [VC_JWT_MEDIA_TYPE]: { schema: { type: 'string', description: 'The VC-JWT (compact JWS)' } } };
 
 /** Whether the Accept header names the VC-JWT media type (or application/jwt) explicitly. */
-const wantsJwt = (accept: string | undefined) => accept !== undefined && /(^|,)\s*application\/(vc\+)?jwt\s*(;|,|$)/i.test(accept);
 
 export default async function credentialRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { issuance, verification, downloads } = services;
@@ -147,10 +146,12 @@ export default async function credentialRoutes(app: FastifyInstance, { services 
         );
       }
       // A signed credential never changes (its status lives in the status list): caches may keep it.
-      if (wantsJwt(request.headers.accept)) {
-        if (stored.jwt === undefined)
-          throw new Problem('not-acceptable', 'This credential was not issued as a VC-JWT; ask for application/vc+ld+json');
+      const { prefersJwt, acceptsJson } = jwtPreference(request.headers.accept);
+      if (prefersJwt && stored.jwt !== undefined) {
         return reply.type(VC_JWT_MEDIA_TYPE).header('cache-control', 'public, max-age=86400, immutable').send(stored.jwt);
+      }
+      if (prefersJwt && !acceptsJson) {
+        throw new Problem('not-acceptable', 'This credential was not issued as a VC-JWT; ask for application/vc+ld+json');
       }
       return reply.type(VC_MEDIA_TYPE).header('cache-control', 'public, max-age=86400, immutable').send(stored.text);
     },

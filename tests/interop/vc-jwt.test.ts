@@ -157,12 +157,25 @@ describe(`VC-JWT (${backendName})`, () => {
     expect(asked.headers['content-type']).toMatch(/^application\/vc\+ld\+json/);
   });
 
-  it('answers 406 for a credential that was not issued as a VC-JWT', async () => {
+  it('answers 406 for a credential that was not issued as a VC-JWT, unless JSON is acceptable too (then JSON)', async () => {
     const plain = await issue(web, webAchievement, {});
     const id = String(plain.headers.location).split('/').pop();
-    const res = await t.app.inject({ method: 'GET', url: `/credentials/${id}`, headers: { accept: 'application/vc+jwt' } });
+    const get = (accept: string) => t.app.inject({ method: 'GET', url: `/credentials/${id}`, headers: { accept } });
+    const res = await get('application/vc+jwt');
     expect(res.statusCode).toBe(406);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
+    for (const accept of ['application/vc+jwt, application/json;q=0.5', 'application/vc+jwt, */*;q=0.1']) {
+      const fallback = await get(accept);
+      expect(fallback.statusCode, accept).toBe(200);
+      expect(fallback.json().id).toBe(plain.headers.location);
+    }
+    // A JWT credential: the JWT when it ranks first, JSON when JSON does.
+    const jwtId = String((await issue(web, webAchievement, { format: 'jwt' })).headers.location)
+      .split('/')
+      .pop();
+    const asked = (accept: string) => t.app.inject({ method: 'GET', url: `/credentials/${jwtId}`, headers: { accept } });
+    expect((await asked('application/json;q=0.5, application/vc+jwt')).headers['content-type']).toMatch(/^application\/vc\+jwt/);
+    expect((await asked('application/vc+jwt;q=0.5, application/json')).headers['content-type']).toMatch(/json/);
   });
 
   describe('VC-JWTs of other issuers (did:jwk, made with jose)', () => {

@@ -224,5 +224,6 @@ describe(`POST /credentials (${backendName})`, () => {
       payload: 'hello',
     });
     expect(text.statusCode).toBe(415);
+    expect(text.json().detail).toContain('API documentation (/docs)');
   });
 });
