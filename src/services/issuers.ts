@@ -11,6 +11,7 @@ import * as issuers from '../db/repositories/issuers.js';
 import { didKeyFor } from '../keys/did-key.js';
 import { buildDidDocument, didWebFor, type PublishedKey } from '../keys/did-web.js';
 import { canonicalJson } from '../credentials/json.js';
+import { decodeJws } from '../credentials/jwt.js';
 import type { PresentedDocument } from '../credentials/verify.js';
 import type { KeyAlgorithm, Keyring, StoredKey } from '../keys/keyring.js';
 import { Problem } from '../errors.js';
@@ -81,6 +82,15 @@ export function toStoredKey(row: IssuerKeyRow, controller: string): StoredKey {
     algorithm: row.algorithm,
     publicKeyJwk: row.public_key_jwk,
   };
+}
+
+/** The key a stored VC-JWT names in its header (`kid`). */
+function kidOf(jwt: string): unknown {
+  try {
+    return decodeJws(jwt).header.kid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** How a key row is published in its issuer's DID document. */
@@ -355,7 +365,14 @@ export function createIssuerService(deps: {
           },
           trx,
         );
-        const affected = await issuers.unrevokedSignedSince(trx, { issuerId, verificationMethod: key.verification_method }, compromisedAt);
+        const signedSince = await issuers.unrevokedSignedSince(
+          trx,
+          { issuerId, verificationMethod: key.verification_method },
+          compromisedAt,
+        );
+        const affected = signedSince
+          .filter((c) => c.verification_method === key.verification_method || (c.jwt !== null && kidOf(c.jwt) === key.verification_method))
+          .map((c) => c.id);
         await revokeAffected(trx, affected);
         return affected;
       });

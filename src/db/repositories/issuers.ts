@@ -65,11 +65,15 @@ export async function revokeIssuerKey(db: Db, args: { id: string; at: Date; reas
 }
 
 /**
- * The credentials (ids) a key signed at or after `since`, by our records, that are not revoked yet: its Data Integrity
- * proofs, and the VC-JWTs whose header names it (`kid`).
+ * An issuer's credentials recorded at or after `since` and not revoked yet that `verificationMethod` may have signed:
+ * those whose Data Integrity proof it made, and every VC-JWT (whose header names its key; the caller reads it).
  */
-export async function unrevokedSignedSince(db: Db, key: { issuerId: string; verificationMethod: string }, since: Date): Promise<string[]> {
-  const rows = await db
+export async function unrevokedSignedSince(
+  db: Db,
+  key: { issuerId: string; verificationMethod: string },
+  since: Date,
+): Promise<Array<{ id: string; verification_method: string | null; jwt: string | null }>> {
+  return db
     .selectFrom('credentials')
     .select(['id', 'verification_method', 'jwt'])
     .where('issuer_id', '=', key.issuerId)
@@ -78,18 +82,6 @@ export async function unrevokedSignedSince(db: Db, key: { issuerId: string; veri
     .where('status', '<>', 'revoked')
     .orderBy('created_at')
     .execute();
-  return rows.filter((r) => r.verification_method === key.verificationMethod || kidOf(r.jwt) === key.verificationMethod).map((r) => r.id);
-}
-
-/** The `kid` in a compact JWS header. */
-function kidOf(jwt: string | null): string | undefined {
-  if (jwt === null) return undefined;
-  try {
-    const header = JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Forgets an issuer's signed status lists, so they are signed again (with its current key) when next read. */
