@@ -20,7 +20,7 @@
 import { isUuid } from './ids.js';
 import crypto from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { CredentialStatus, Database } from '../db/database.js';
+import type { CredentialRow, CredentialStatus, Database } from '../db/database.js';
 import * as credentials from '../db/repositories/credentials.js';
 import { findIssuerByDid } from '../db/repositories/issuers.js';
 import { asArray } from '../credentials/json.js';
@@ -129,29 +129,37 @@ export function createStatusService(deps: {
     );
   };
 
-  async function change(caller: ApiKeyIdentity, id: string, action: StatusAction, reason: string): Promise<StatusChange> {
-    const owned = await ownedCredential(caller, id);
-    return db.transaction().execute((trx) => changeIn(trx, caller, owned.id, action, reason));
+  /** A credential of the caller's issuer (by our row id), locked in `trx` for a status change. */
+  async function lockOwned(trx: Transaction<Database>, caller: ApiKeyIdentity, rowId: string) {
+    const row = await credentials.lockCredential(trx, rowId);
+    if (row === undefined) throw new Problem('credential-not-found', `No credential ${rowId}`);
+    if (row.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This credential was issued by another issuer');
+    return row;
   }
 
-  /** One status change of a credential of the caller's issuer (by our row id), inside `trx`. */
-  async function changeIn(
+  async function change(caller: ApiKeyIdentity, id: string, action: StatusAction, reason: string): Promise<StatusChange> {
+    const owned = await ownedCredential(caller, id);
+    return db.transaction().execute(async (trx) => {
+      const row = await lockOwned(trx, caller, owned.id);
+      if (statusPublishedElsewhere(row.signed_json)) {
+        throw new Problem(
+          'conflict',
+          'This credential’s status is published by its own credentialStatus, not by this service, so no verifier would see a change made here; change it where it is published',
+        );
+      }
+      return applyChange(trx, caller, row, action, reason);
+    });
+  }
+
+  /** One status change of a locked credential: the transition checked, recorded with its event and audit entry. */
+  async function applyChange(
     trx: Transaction<Database>,
     caller: ApiKeyIdentity,
-    rowId: string,
+    row: CredentialRow,
     action: StatusAction,
     reason: string,
   ): Promise<StatusChange> {
     const at = clock();
-    const row = await credentials.lockCredential(trx, rowId);
-    if (row === undefined) throw new Problem('credential-not-found', `No credential ${rowId}`);
-    if (row.issuer_id !== caller.issuerId) throw new Problem('forbidden', 'This credential was issued by another issuer');
-    if (statusPublishedElsewhere(row.signed_json)) {
-      throw new Problem(
-        'conflict',
-        'This credential’s status is published by its own credentialStatus, not by this service, so no verifier would see a change made here; change it where it is published',
-      );
-    }
     const transition = TRANSITIONS[action];
     if (!transition.from.includes(row.status)) {
       const detail =
@@ -247,8 +255,8 @@ export function createStatusService(deps: {
      */
     async revokeIn(trx: Transaction<Database>, caller: ApiKeyIdentity, rowIds: readonly string[], reason: string): Promise<void> {
       for (const rowId of rowIds) {
-        const row = await credentials.lockCredential(trx, rowId);
-        if (row !== undefined && !statusPublishedElsewhere(row.signed_json)) await changeIn(trx, caller, rowId, 'revoke', reason);
+        const row = await lockOwned(trx, caller, rowId);
+        if (!statusPublishedElsewhere(row.signed_json)) await applyChange(trx, caller, row, 'revoke', reason);
       }
     },
 
@@ -296,7 +304,7 @@ export function createStatusService(deps: {
 
     /** Our own records, for the verifier: state, date and reason of credentials issued here. */
     async localStatus(credentialId: string, issuerDid: string | undefined): Promise<LocalStatus | undefined> {
-      let row: Awaited<ReturnType<typeof credentials.findByUrl>>;
+      let row: CredentialRow | undefined;
       if (credentialId.startsWith(`${publicUrl}/credentials/`)) row = await credentials.findByUrl(db, credentialId);
       else if (issuerDid !== undefined) {
         // A VC-API credential keeps its caller's id: ours when one of our issuers recorded it under that id.
