@@ -5,6 +5,7 @@
  */
 import { OB_ACHIEVEMENT_CREDENTIAL_SCHEMA, OB_EXTENSIONS_CONTEXT, toDateTimeStamp, VC_V2_CONTEXT } from './build.js';
 import { asArray, contextValues, idOf, isObject, textOf, type Json } from './json.js';
+import { declaredSchemaIds } from './schema.js';
 
 export const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1';
 export const DATA_INTEGRITY_V2_CONTEXT = 'https://w3id.org/security/data-integrity/v2';
@@ -164,8 +165,7 @@ export function completeGivenCredential(
   const addsSchema = given.openBadge && !schemas.some((s) => idOf(s) === OB_ACHIEVEMENT_CREDENTIAL_SCHEMA);
   // The schema's type, 1EdTechJsonSchemaValidator2019, is defined by the OB extensions context, not the OB context:
   // added with our schema entry, or for a badge that declares one itself.
-  const needsExtensions =
-    addsSchema || (given.openBadge && schemas.some((s) => (s as { type?: unknown } | null)?.type === '1EdTechJsonSchemaValidator2019'));
+  const needsExtensions = addsSchema || (given.openBadge && declaredSchemaIds(credential).length > 0);
   for (const context of [...(needsExtensions ? [OB_EXTENSIONS_CONTEXT] : []), ...options.proofContexts]) {
     if (!contexts.includes(context)) contexts.push(context);
   }

@@ -13,8 +13,6 @@ const VC_JWT_MEDIA_TYPE = 'application/vc+jwt';
 const credentialContent = { content: { [VC_MEDIA_TYPE]: { schema: { $ref: 'VerifiableCredential#' } } } };
 const jwtContent = { [VC_JWT_MEDIA_TYPE]: { schema: { type: 'string', description: 'The VC-JWT (compact JWS)' } } };
 
-/** Whether the Accept header names the VC-JWT media type (or application/jwt) explicitly. */
-
 export default async function credentialRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { issuance, verification, downloads } = services;
 

@@ -497,7 +497,8 @@ export function createOb3ApiService(deps: {
 
     /**
      * upsertCredential: keeps a credential (JSON, or a VC-JWT as text) for the educator, exactly as sent, replacing an
-     * equal one (same issuer and id); one issued here to the educator is held already and is not stored twice. It must verify (shape, issuer key and proof); an expired or revoked one may be kept.
+     * equal one (same issuer and id); one issued here to the educator is held already and is not stored twice. It must
+     * verify (shape, issuer key and proof); an expired or revoked one may be kept.
      * @throws {Problem} validation-failed saying what is wrong.
      */
     async upsert(subject: string, body: unknown): Promise<{ replaced: boolean }> {
