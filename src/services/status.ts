@@ -7,8 +7,9 @@
  *    Suspension (reversible, "under review") is recorded here and reported by this service's verifier and pages.
  * 2. Indexes are random inside lists of 131,072 entries (herd privacy), per issuer and purpose. A list takes
  *    about `capacity` entries (default 75%: random probing stays cheap) and then the next list starts. Counting
- *    a list's entries on every issue would cost O(n), so it is counted on a random 1 in min(64, capacity/64)
- *    claims and whenever probes collide; a list may overshoot its capacity by a few entries, never its size.
+ *    a list's entries on every issue would cost O(n), so each instance counts its issuer's open list on every
+ *    min(64, capacity/64)-th claim it makes there, and whenever probes collide. A list overshoots its capacity by
+ *    at most that interval per instance plus the issuances in flight when it is marked full, never its size.
  * 3. An index is claimed by inserting (list, idx) under a primary key, in the issuing transaction: two
  *    credentials can never share one, and a rolled-back issuance frees its index (none is lost). Collisions are
  *    retried with another random index; only the rows touched are locked, so issuers never wait on each other.
@@ -86,6 +87,19 @@ export function createStatusService(deps: {
   }
 
   /** Claims a random free index for `credentialId` inside the issuing transaction. */
+  /** Per issuer, this instance's claims on its open list since the list was last counted. */
+  const uncounted = new Map<string, { listId: string; claims: number }>();
+
+  /** Whether this claim should count the list's entries: every `interval`-th claim here, or after collisions. */
+  function countDue(issuerId: string, list: { id: string; capacity: number }, collisions: number): boolean {
+    const interval = Math.min(64, Math.max(1, Math.ceil(list.capacity / 64)));
+    const seen = uncounted.get(issuerId);
+    const claims = (seen?.listId === list.id ? seen.claims : 0) + 1;
+    const due = collisions >= 2 || claims >= interval;
+    uncounted.set(issuerId, { listId: list.id, claims: due ? 0 : claims });
+    return due;
+  }
+
   async function allocate(trx: Transaction<Database>, issuerId: string, credentialId: string): Promise<Record<string, unknown>> {
     for (;;) {
       const list = await openList(trx, issuerId);
@@ -93,8 +107,9 @@ export function createStatusService(deps: {
       for (let probe = 0; probe < MAX_PROBES; probe++) {
         const idx = crypto.randomInt(list.size);
         if (await lists.claimIndex(trx, { listId: list.id, idx, credentialId })) {
-          const sample = collisions >= 2 || crypto.randomInt(Math.min(64, Math.max(1, Math.ceil(list.capacity / 64)))) === 0;
-          if (sample && (await lists.countEntries(trx, list.id)) >= list.capacity) await lists.markFull(trx, list.id);
+          if (countDue(issuerId, list, collisions) && (await lists.countEntries(trx, list.id)) >= list.capacity) {
+            await lists.markFull(trx, list.id);
+          }
           return buildStatusEntry({ listUrl: listUrl(list.id), index: idx, purpose: 'revocation' });
         }
         collisions++;
