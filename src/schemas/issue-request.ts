@@ -83,7 +83,8 @@ export const IssueRequest = Type.Object(
     jwtAlgorithm: Type.Optional(
       Type.Union([Type.Literal('ES256'), Type.Literal('EdDSA')], {
         description:
-          'ES256 (default for did:web issuers; accepted by the 1EdTech validator) or EdDSA (the only choice of a did:key issuer)',
+          'ES256 (default for did:web issuers; accepted by the 1EdTech validator) or EdDSA (the only choice of a did:key issuer). ' +
+          'Only for a VC-JWT (format jwt, asked for or the issuer’s default): with json-ld it is a 400',
       }),
     ),
   },

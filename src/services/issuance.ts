@@ -404,7 +404,12 @@ export function createIssuanceService(deps: {
         const id = crypto.randomUUID();
         const url = `${publicUrl}/credentials/${id}`;
         const signer = await keyring.signerFor(await issuers.signingKey(issuer));
-        const jwtSigner = (request.format ?? issuer.default_format) === 'jwt' ? await jwtSignerFor(issuer, request) : undefined;
+        const format = request.format ?? issuer.default_format;
+        if (request.jwtAlgorithm !== undefined && format !== 'jwt') {
+          const detail = `jwtAlgorithm applies to a VC-JWT only; this request is issued as ${format}${request.format === undefined ? ' (the issuer’s default format)' : ''}: add format jwt, or leave jwtAlgorithm out`;
+          throw new Problem('validation-failed', detail, [{ pointer: '#/jwtAlgorithm', detail }]);
+        }
+        const jwtSigner = format === 'jwt' ? await jwtSignerFor(issuer, request) : undefined;
         const lookupHash = recipientLookupHash(box, request.recipient.identityType ?? 'emailAddress', request.recipient.identity);
         const issued = await db.transaction().execute((trx) =>
           issueWithin(trx, {

@@ -157,6 +157,21 @@ describe(`VC-JWT (${backendName})`, () => {
     expect(asked.headers['content-type']).toMatch(/^application\/vc\+ld\+json/);
   });
 
+  it('refuses a jwtAlgorithm for a credential issued as JSON-LD, asked for or by default (400, nothing recorded)', async () => {
+    const before = await countCredentials(t.database.db);
+    for (const [overrides, said] of [
+      [{ format: 'json-ld', jwtAlgorithm: 'EdDSA' }, 'issued as json-ld: add format jwt'],
+      [{ jwtAlgorithm: 'ES256' }, 'issued as json-ld (the issuer’s default format)'],
+    ] as const) {
+      const res = await issue(web, webAchievement, overrides);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json().detail).toContain(said);
+      expect(res.json().errors).toEqual([expect.objectContaining({ pointer: '#/jwtAlgorithm' })]);
+    }
+    expect(await countCredentials(t.database.db)).toBe(before);
+  });
+
   it('answers 406 for a credential that was not issued as a VC-JWT, unless JSON is acceptable too (then JSON)', async () => {
     const plain = await issue(web, webAchievement, {});
     const id = String(plain.headers.location).split('/').pop();
