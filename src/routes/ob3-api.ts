@@ -373,7 +373,8 @@ export default async function ob3ApiRoutes(
       const last = Math.max(0, Math.floor((page.total - 1) / limit) * limit);
       const links = [`<${url(0)}>; rel="first"`, `<${url(last)}>; rel="last"`];
       if (offset + limit < page.total) links.push(`<${url(offset + limit)}>; rel="next"`);
-      if (offset > 0) links.push(`<${url(Math.max(0, offset - limit))}>; rel="prev"`);
+      // Past the end, the previous page is the last one that has credentials.
+      if (offset > 0) links.push(`<${url(Math.min(Math.max(0, offset - limit), last))}>; rel="prev"`);
       return reply
         .header('x-total-count', String(page.total))
         .header('link', links.join(', '))

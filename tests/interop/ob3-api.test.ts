@@ -400,6 +400,10 @@ describe(`1EdTech Open Badges 3.0 API (${backendName})`, () => {
       expect(paged.headers.link).toContain('rel="prev"');
       const first = await api('GET', '/credentials?limit=1');
       expect(first.headers.link).toContain('rel="next"');
+      const pastTheEnd = await api('GET', '/credentials?limit=1&offset=10');
+      expect(pastTheEnd.json().credential).toEqual([]);
+      expect(pastTheEnd.headers.link).toMatch(/[?&]offset=1>; rel="prev"/);
+      expect(pastTheEnd.headers.link).not.toContain('rel="next"');
     });
 
     it('upsertCredential takes a VC-JWT as text/plain and getCredentials returns it in compactJwsString', async () => {
