@@ -59,6 +59,27 @@ export function contextValues(value: unknown, found: unknown[] = [], depth = 0):
   return found;
 }
 
+/**
+ * JSON pointers (RFC 6901, relative to `value`) to the members for which `match(name, member)` holds, in document
+ * order, at most `limit`. Context definitions (`@context` values) are not searched: they define terms, not data.
+ */
+export function findMembers(value: unknown, match: (name: string, member: unknown) => boolean, limit = 10): string[] {
+  const found: string[] = [];
+  const walk = (node: unknown, at: string, depth: number): void => {
+    if (depth > MAX_JSON_DEPTH || typeof node !== 'object' || node === null) return;
+    const isArray = Array.isArray(node);
+    for (const [name, member] of isArray ? node.map((item, i) => [String(i), item] as const) : Object.entries(node)) {
+      if (found.length >= limit) return;
+      if (!isArray && name === '@context') continue;
+      const pointer = `${at}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (!isArray && match(name, member)) found.push(pointer);
+      walk(member, pointer, depth + 1);
+    }
+  };
+  walk(value, '', 0);
+  return found;
+}
+
 /** Stable JSON (sorted keys): equal documents give equal text whatever their key order. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

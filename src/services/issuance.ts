@@ -22,7 +22,7 @@ import type { AchievementVersionWithIssuer } from '../db/repositories/achievemen
 import * as credentials from '../db/repositories/credentials.js';
 import { buildCredential, CredentialInputError } from '../credentials/build.js';
 import { completeGivenCredential, inspectGivenCredential, proofContextsFor } from '../credentials/vc-api.js';
-import { canonicalJson } from '../credentials/json.js';
+import { asArray, canonicalJson, findMembers } from '../credentials/json.js';
 import { encodeVcJwt, JwtFormatError, type JwsSigningKey } from '../credentials/jwt.js';
 import { UnknownContextError, type DocumentLoader } from '../credentials/document-loader.js';
 import { signCredential } from '../credentials/sign.js';
@@ -138,25 +138,37 @@ function givenIdOf(body: { credential: unknown; options?: { credentialId?: strin
   return body.options?.credentialId === undefined ? undefined : { value: body.options.credentialId, pointer: '#/options/credentialId' };
 }
 
+const UNDEFINED_TERM = 'not defined by any of the credential’s JSON-LD contexts';
+
 /**
  * A credential the signing library refused: an undefined JSON-LD term (dropped in safe mode), an unknown context, a
- * malformed value. The caller's document is at fault, so it is a 422 naming the reason, never a 500.
+ * malformed value. The caller's document is at fault, so it is a 422 naming the reason, never a 500. An undefined
+ * property or type is pointed at wherever it appears in the caller's `credential` (JSON-LD does not say which
+ * occurrence it met first; a term is defined or not by the contexts in scope, which are usually the same).
  */
-function signingProblem(error: unknown): Problem {
+function signingProblem(error: unknown, credential: unknown): Problem {
   const e = error as { name?: string; message?: string; details?: { event?: { details?: { property?: string; type?: string } } } };
   if (error instanceof UnknownContextError)
     return new Problem('validation-failed', error.message, [{ pointer: '#/credential/@context', detail: error.message }]);
   const { property, type } = e.details?.event?.details ?? {};
-  const message =
+  const [message, pointers] =
     property !== undefined
-      ? `The property "${property}" is not defined by any of the credential's JSON-LD contexts, so it would not be signed; define it in a context or remove it`
+      ? [
+          `The property "${property}" is not defined by any of the credential's JSON-LD contexts, so it would not be signed; define it in a context or remove it`,
+          findMembers(credential, (name) => name === property),
+        ]
       : type !== undefined
-        ? `The type "${type}" is not defined by any of the credential's JSON-LD contexts, so it cannot be signed; add the context that defines it`
-        : `The credential cannot be signed: ${e.message ?? 'invalid JSON-LD'}`;
+        ? [
+            `The type "${type}" is not defined by any of the credential's JSON-LD contexts, so it cannot be signed; add the context that defines it`,
+            findMembers(credential, (name, member) => (name === 'type' || name === '@type') && asArray(member).includes(type)),
+          ]
+        : [`The credential cannot be signed: ${e.message ?? 'invalid JSON-LD'}`, []];
+  const errors =
+    pointers.length === 0 ? undefined : pointers.map((pointer) => ({ pointer: `#/credential${pointer}`, detail: UNDEFINED_TERM }));
   if (e.name === 'jsonld.ValidationError' || e.name === 'jsonld.SyntaxError' || e.name === 'TypeError' || e.name === 'Error') {
-    return new Problem('unprocessable-credential', message);
+    return new Problem('unprocessable-credential', message, errors);
   }
-  return error instanceof Problem ? error : new Problem('unprocessable-credential', message);
+  return error instanceof Problem ? error : new Problem('unprocessable-credential', message, errors);
 }
 
 /** The VC-JWT of a signed credential; its input errors as the builder's. */
@@ -492,7 +504,7 @@ export function createIssuanceService(deps: {
               proofAsArray: false,
             });
           } catch (error) {
-            throw signingProblem(error);
+            throw signingProblem(error, credential);
           }
           const signedText = JSON.stringify(signed);
           const validFrom = signed.validFrom ?? signed.issuanceDate;

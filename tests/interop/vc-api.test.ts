@@ -231,6 +231,18 @@ describe(`W3C VC-API (${backendName})`, () => {
     });
     expect(undefinedTerm.statusCode, undefinedTerm.body).toBe(422);
     expect(undefinedTerm.json().detail).toContain('notATerm');
+    expect(undefinedTerm.json().errors).toEqual([expect.objectContaining({ pointer: '#/credential/credentialSubject/notATerm' })]);
+    const undefinedType = await issue(issuer, {
+      credential: {
+        '@context': ['https://www.w3.org/ns/credentials/v2'],
+        type: ['VerifiableCredential', 'MadeUpCredential'],
+        issuer: issuer.did,
+        credentialSubject: { id: 'did:example:1' },
+      },
+    });
+    expect(undefinedType.statusCode, undefinedType.body).toBe(422);
+    expect(undefinedType.json().detail).toContain('MadeUpCredential');
+    expect(undefinedType.json().errors).toEqual([expect.objectContaining({ pointer: '#/credential/type' })]);
   });
 
   describe('POST /credentials/status on VC-API credentials', () => {
