@@ -6,13 +6,26 @@
  */
 import cluster from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import type { Database } from './db/database.js';
 import { openRuntime } from './runtime.js';
 import { createAuditService } from './services/audit.js';
-import { seedDemoIssuer } from './services/bootstrap.js';
+import { issuersOutsidePublicUrl, seedDemoIssuer } from './services/bootstrap.js';
 import { createIssuerService } from './services/issuers.js';
+
+/** Warns, once per start, of did:web issuers whose DIDs point at another host than PUBLIC_URL. */
+async function warnOfIssuersElsewhere(db: Kysely<Database>, publicUrl: string, logger: Logger): Promise<void> {
+  const elsewhere = await issuersOutsidePublicUrl(db, publicUrl);
+  if (elsewhere.length === 0) return;
+  logger.warn(
+    { publicUrl, issuers: elsewhere.map((issuer) => issuer.did) },
+    'did:web issuers made under another PUBLIC_URL: verifiers look up their DIDs at that host, not here, so what they sign ' +
+      'verifies only where that host serves their DID documents; restore that PUBLIC_URL, or issue as a new issuer',
+  );
+}
 
 async function serve(config: Config, logger: Logger, seed: boolean): Promise<void> {
   const runtime = await openRuntime(config, logger);
@@ -23,6 +36,7 @@ async function serve(config: Config, logger: Logger, seed: boolean): Promise<voi
     const file = await seedDemoIssuer(runtime.database.db, app.services.issuers, config.dataDir);
     if (file !== null) logger.info({ file }, 'demo issuer created; its API key is in this file');
   }
+  if (cluster.isPrimary) await warnOfIssuersElsewhere(runtime.database.db, config.publicUrl, logger);
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
@@ -44,6 +58,7 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
       const file = await seedDemoIssuer(runtime.database.db, issuers, config.dataDir);
       if (file !== null) logger.info({ file }, 'demo issuer created; its API key is in this file');
     }
+    await warnOfIssuersElsewhere(runtime.database.db, config.publicUrl, logger);
   } finally {
     await runtime.database.close();
   }

@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import * as issuers from '../db/repositories/issuers.js';
 import { initSetting } from '../db/repositories/settings.js';
+import { didWebFor } from '../keys/did-web.js';
 import type { Keyring } from '../keys/keyring.js';
 import { MasterKeyError, type SecretBox } from '../keys/master-key.js';
 import type { IssuerService } from './issuers.js';
@@ -29,6 +30,15 @@ export async function assertMasterKey(db: Kysely<Database>, box: SecretBox, keyr
   }
   const anyKey = await issuers.findAnyIssuerKey(db);
   if (anyKey !== undefined) await keyring.check(toStoredKey(anyKey, ''));
+}
+
+/**
+ * did:web issuers made under another PUBLIC_URL (before it changed, or by a CLI run with another one): a verifier
+ * resolves their DIDs at that other host, so what they sign here does not verify unless it serves their DID
+ * documents. @returns at most `limit` of them, for a start-up warning.
+ */
+export async function issuersOutsidePublicUrl(db: Kysely<Database>, publicUrl: string, limit = 10) {
+  return issuers.didWebIssuersOutside(db, `${didWebFor(publicUrl, ['issuers'])}:`, limit);
 }
 
 export interface DemoCredentials {

@@ -19,6 +19,19 @@ export async function listIssuers(db: Db): Promise<IssuerRow[]> {
   return db.selectFrom('issuers').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
+/** did:web issuers whose DID does not start with `didPrefix`, oldest first, at most `limit`. */
+export async function didWebIssuersOutside(db: Db, didPrefix: string, limit: number): Promise<Array<Pick<IssuerRow, 'id' | 'did'>>> {
+  return db
+    .selectFrom('issuers')
+    .select(['id', 'did'])
+    .where('did_method', '=', 'web')
+    .where(sql<boolean>`not starts_with(did, ${didPrefix})`)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
 export async function countIssuers(db: Db): Promise<number> {
   const row = await db
     .selectFrom('issuers')
