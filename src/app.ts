@@ -14,6 +14,7 @@ import type { SecretBox } from './keys/master-key.js';
 import auth from './plugins/auth.js';
 import openapi from './plugins/openapi.js';
 import problemDetails from './plugins/problem-details.js';
+import routeTable from './plugins/route-table.js';
 import { installValidators } from './plugins/validation.js';
 import cors from './plugins/cors.js';
 import { installJsonParser } from './plugins/json-body.js';
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
 
   const services = createServices({ db: deps.db, keyring: deps.keyring, box: deps.box, config, clock: deps.clock, metrics });
 
+  await app.register(routeTable);
   await app.register(problemDetails, { publicUrl: config.publicUrl });
   await app.register(cors);
   await app.register(openapi, { publicUrl: config.publicUrl, version: '0.1.0' });

@@ -14,29 +14,10 @@ declare module 'fastify' {
   }
 }
 
-interface KnownRoute {
-  readonly method: string;
-  readonly pattern: RegExp;
-  readonly static: boolean;
-  readonly public: boolean;
-}
-
-const toPattern = (url: string) => new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
-
 export default fp(
   async function cors(app: FastifyInstance) {
-    const routes: KnownRoute[] = [];
-
-    /** The route that would serve `method path`: a static route wins over a parametric one, as in fastify's router. */
-    const routeFor = (method: string, path: string) =>
-      routes.filter((r) => r.method === method && r.pattern.test(path)).sort((a, b) => Number(b.static) - Number(a.static))[0];
-
     app.addHook('onRoute', (route) => {
-      const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
-      const isPublic = route.config?.publicCors === true;
-      for (const method of methods)
-        routes.push({ method, pattern: toPattern(route.url), static: !route.url.includes(':'), public: isPublic });
-      if (!isPublic) return;
+      if (route.config?.publicCors !== true) return;
       const onSend = async (_request: unknown, reply: { header(name: string, value: string): unknown }) => {
         reply.header('access-control-allow-origin', '*');
         reply.header('access-control-expose-headers', 'ETag, Location, Link, Retry-After');
@@ -46,8 +27,8 @@ export default fp(
 
     app.options('*', { schema: { hide: true } }, async (request, reply) => {
       const asked = String(request.headers['access-control-request-method'] ?? '').toUpperCase();
-      const route = routeFor(asked, request.url.split('?')[0]!);
-      if (route === undefined || !route.public) return reply.code(204).send();
+      const route = app.routeTable.routeFor(asked, request.url.split('?')[0]!);
+      if (route?.config?.publicCors !== true) return reply.code(204).send();
       return reply
         .code(204)
         .header('access-control-allow-origin', '*')
@@ -57,5 +38,5 @@ export default fp(
         .send();
     });
   },
-  { name: 'cors' },
+  { name: 'cors', dependencies: ['route-table'] },
 );

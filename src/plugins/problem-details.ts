@@ -150,9 +150,18 @@ export default fp(
       if (problem.status >= 500) request.log.error({ err: error }, problem.detail ?? problem.message);
       return sendProblem(reply, request, problem, options.publicUrl);
     });
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, request, new Problem('not-found', `Nothing at ${request.method} ${request.url.split('?')[0]}`), options.publicUrl),
-    );
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0]!;
+      // A path served with other methods: 405 with the methods it takes (RFC 9110 §15.5.6), not "nothing here".
+      const allowed = app.routeTable.methodsAt(path);
+      const problem =
+        allowed.length > 0 && !allowed.includes(request.method)
+          ? new Problem('method-not-allowed', `${path} takes ${allowed.join(', ')}, not ${request.method}`, undefined, {
+              allow: allowed.join(', '),
+            })
+          : new Problem('not-found', `Nothing at ${request.method} ${path}`);
+      return sendProblem(reply, request, problem, options.publicUrl);
+    });
   },
-  { name: 'problem-details' },
+  { name: 'problem-details', dependencies: ['route-table'] },
 );

@@ -141,6 +141,34 @@ describe(`security headers and CORS (${backendName})`, () => {
     expect(res.headers['access-control-allow-origin']).toBe('*');
   });
 
+  it.each([
+    ['GET', '/presentations/verify', 'POST'],
+    ['DELETE', '/ims/ob/v3p0/credentials', 'GET, HEAD, POST'],
+    ['PUT', '/batches/', 'POST'],
+    ['PUT', '/credentials/{id}/status', 'GET, HEAD, POST'],
+    ['DELETE', '/credentials/{id}', 'GET, HEAD'],
+  ] as const)('answers %s %s with 405 problem+json and the methods the path takes in Allow', async (method, url, allow) => {
+    const path = url.replace('/credentials/{id}', credentialPath);
+    const res = await t.app.inject({ method, url: path, headers: issuer.auth });
+    expect(res.statusCode, res.body).toBe(405);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.json()).toMatchObject({ status: 405, type: `${t.baseUrl}/problems/method-not-allowed` });
+    expect(res.json().detail).toContain(`takes ${allow}, not ${method}`);
+  });
+
+  it('answers a path no route serves with 404, whatever the method', async () => {
+    for (const [method, url] of [
+      ['GET', '/no-such-page'],
+      ['POST', '/credentials/verify/extra'],
+      ['DELETE', '/ims/ob/v3p0'],
+    ] as const) {
+      const res = await t.app.inject({ method, url });
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(404);
+      expect(res.headers.allow).toBeUndefined();
+    }
+  });
+
   it('answers a preflight to /credentials/verify with 204 allowing POST from any origin', async () => {
     const res = await preflight('/credentials/verify', 'POST');
     expect(res.statusCode).toBe(204);
