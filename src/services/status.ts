@@ -86,7 +86,6 @@ export function createStatusService(deps: {
     }
   }
 
-  /** Claims a random free index for `credentialId` inside the issuing transaction. */
   /** Per issuer, this instance's claims on its open list since the list was last counted. */
   const uncounted = new Map<string, { listId: string; claims: number }>();
 
@@ -100,6 +99,7 @@ export function createStatusService(deps: {
     return due;
   }
 
+  /** Claims a random free index for `credentialId` inside the issuing transaction. */
   async function allocate(trx: Transaction<Database>, issuerId: string, credentialId: string): Promise<Record<string, unknown>> {
     for (;;) {
       const list = await openList(trx, issuerId);
