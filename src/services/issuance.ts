@@ -511,7 +511,7 @@ export function createIssuanceService(deps: {
           const validUntil = signed.validUntil ?? signed.expirationDate;
           const vcId = typeof signed.id === 'string' ? signed.id : null;
           if (vcId !== null && (await credentials.findByVcId(trx, issuer.id, vcId)) !== undefined)
-            throw duplicateId(vcId, givenIdOf(body)?.pointer);
+            throw duplicateId(vcId, givenId?.pointer);
           await credentials.insertCredential(trx, {
             id,
             credential_url: url,
@@ -546,13 +546,12 @@ export function createIssuanceService(deps: {
         return { id, url, text, replayed: false, claimLink: undefined };
       }).catch((error: unknown) => {
         // Two concurrent requests with one credential id: the loser meets the unique index.
-        const vcId = givenIdOf(body);
         if (
-          vcId !== undefined &&
+          givenId !== undefined &&
           isUniqueViolation(error) &&
           /credentials_issuer_vc_id_key/.test(String((error as Error).message) + String((error as { constraint?: unknown }).constraint))
         ) {
-          throw duplicateId(vcId.value, vcId.pointer);
+          throw duplicateId(givenId.value, givenId.pointer);
         }
         throw error;
       });
