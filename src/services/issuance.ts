@@ -147,7 +147,7 @@ const UNDEFINED_TERM = 'not defined by any of the credential’s JSON-LD context
  * occurrence it met first; a term is defined or not by the contexts in scope, which are usually the same).
  */
 function signingProblem(error: unknown, credential: unknown): Problem {
-  const e = error as { name?: string; message?: string; details?: { event?: { details?: { property?: string; type?: string } } } };
+  const e = error as { message?: string; details?: { event?: { details?: { property?: string; type?: string } } } };
   if (error instanceof UnknownContextError)
     return new Problem('validation-failed', error.message, [{ pointer: '#/credential/@context', detail: error.message }]);
   const { property, type } = e.details?.event?.details ?? {};
@@ -165,9 +165,6 @@ function signingProblem(error: unknown, credential: unknown): Problem {
         : [`The credential cannot be signed: ${e.message ?? 'invalid JSON-LD'}`, []];
   const errors =
     pointers.length === 0 ? undefined : pointers.map((pointer) => ({ pointer: `#/credential${pointer}`, detail: UNDEFINED_TERM }));
-  if (e.name === 'jsonld.ValidationError' || e.name === 'jsonld.SyntaxError' || e.name === 'TypeError' || e.name === 'Error') {
-    return new Problem('unprocessable-credential', message, errors);
-  }
   return error instanceof Problem ? error : new Problem('unprocessable-credential', message, errors);
 }
 
